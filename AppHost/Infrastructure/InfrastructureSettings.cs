@@ -1,0 +1,120 @@
+using System.Diagnostics;
+
+namespace AspireShop.AppHost.Infrastructure;
+
+public enum InfrastructureMode
+{
+    /// <summary>Containers when a container runtime answers, local processes otherwise.</summary>
+    Auto,
+
+    /// <summary>The Aspire container integrations (Docker or Podman).</summary>
+    Containers,
+
+    /// <summary>The same servers as local processes from installed binaries (no container runtime needed).</summary>
+    Processes,
+}
+
+/// <summary>
+/// The <c>Infrastructure</c> configuration section of the AppHost (appsettings.json, environment variables such as
+/// <c>Infrastructure__Mode=processes</c>, or command-line arguments such as <c>--Infrastructure:Mode=processes</c>).
+/// </summary>
+public sealed class InfrastructureSettings
+{
+    public const string SectionName = "Infrastructure";
+
+    public InfrastructureMode Mode { get; private set; } = InfrastructureMode.Auto;
+
+    /// <summary>Streaming read replicas of the PostgreSQL primary.</summary>
+    public int PostgresReplicas { get; private set; } = 1;
+
+    /// <summary>
+    /// Processes mode: the one folder under which every backing server keeps its data and logs. It is emptied when
+    /// the AppHost starts (a fresh shop on each run, like containers without volumes) and left in place when it
+    /// stops, so the last run can be inspected. Relative paths are taken from the repository root.
+    /// </summary>
+    public string DataRoot { get; private set; } = ".aspireshop/data";
+
+    /// <summary>Processes mode: folder with postgres, initdb and pg_basebackup; found under /usr/lib/postgresql when empty.</summary>
+    public string? PostgresBinDirectory { get; private set; }
+
+    /// <summary>Processes mode: the redis-server program; looked up on PATH when empty.</summary>
+    public string? RedisServerPath { get; private set; }
+
+    /// <summary>Processes mode: the rabbitmq-server script; /usr/lib/rabbitmq/bin or PATH when empty.</summary>
+    public string? RabbitMQServerPath { get; private set; }
+
+    public static InfrastructureSettings From(IDistributedApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(SectionName);
+        var settings = new InfrastructureSettings();
+
+        if (section[nameof(Mode)] is { Length: > 0 } mode)
+        {
+            settings.Mode = Enum.TryParse<InfrastructureMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                ? parsed
+                : throw new InfrastructureSetupException(
+                    $"Infrastructure:Mode is '{mode}'; use auto, containers or processes.");
+        }
+
+        if (section[nameof(PostgresReplicas)] is { Length: > 0 } replicas)
+        {
+            settings.PostgresReplicas = int.TryParse(replicas, out var count) && count is >= 0 and <= 8
+                ? count
+                : throw new InfrastructureSetupException(
+                    $"Infrastructure:PostgresReplicas is '{replicas}'; use a number from 0 to 8.");
+        }
+
+        settings.DataRoot = section[nameof(DataRoot)] is { Length: > 0 } dataRoot ? dataRoot : settings.DataRoot;
+        settings.PostgresBinDirectory = section[nameof(PostgresBinDirectory)];
+        settings.RedisServerPath = section[nameof(RedisServerPath)];
+        settings.RabbitMQServerPath = section[nameof(RabbitMQServerPath)];
+        return settings;
+    }
+
+    /// <summary>
+    /// Publish mode always models containers (azd cannot deploy local processes); run mode uses containers only when
+    /// a container runtime actually answers, because an unhealthy runtime leaves every container resource waiting forever.
+    /// </summary>
+    public InfrastructureMode ResolveMode(DistributedApplicationExecutionContext executionContext)
+    {
+        if (executionContext.IsPublishMode)
+        {
+            return InfrastructureMode.Containers;
+        }
+
+        return Mode is InfrastructureMode.Auto
+            ? (ContainerRuntimeAnswers() ? InfrastructureMode.Containers : InfrastructureMode.Processes)
+            : Mode;
+    }
+
+    private static bool ContainerRuntimeAnswers()
+    {
+        var runtime = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME")
+            ?? Environment.GetEnvironmentVariable("DOTNET_ASPIRE_CONTAINER_RUNTIME")
+            ?? "docker";
+        try
+        {
+            using var info = Process.Start(new ProcessStartInfo(runtime, ["info", "--format", "{{.ServerVersion}}"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            });
+            if (info is null)
+            {
+                return false;
+            }
+
+            if (!info.WaitForExit(TimeSpan.FromSeconds(5)))
+            {
+                info.Kill(entireProcessTree: true);
+                return false;
+            }
+
+            return info.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // no such client installed
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Runtime.Versioning;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AspireShop.AppHost.Infrastructure.Processes;
+
+[UnsupportedOSPlatform("windows")]
+public static class PostgresProcessBuilderExtensions
+{
+    /// <summary>
+    /// Adds a PostgreSQL primary run from <paramref name="binaries"/>: its data directory is created with initdb
+    /// (and the databases added with <see cref="WithDatabase"/>) just before it starts, configured for streaming
+    /// replication, listening on localhost only.
+    /// </summary>
+    internal static IResourceBuilder<PostgresProcessResource> AddPostgresProcess(
+        this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot, ParameterResource password)
+    {
+        var account = ServiceAccount.ForPostgres();
+        var resource = new PostgresProcessResource(name, account.Command(binaries.Postgres), dataRoot.For(name), password, primary: null);
+
+        return builder.AddPostgresServer(resource, binaries, dataRoot, account)
+            .OnBeforeResourceStarted((server, started, ct) => InitialisePrimaryAsync(server, binaries, account, started.Services, ct));
+    }
+
+    /// <summary>
+    /// Adds a hot standby of <paramref name="primary"/>: once the primary is healthy it is cloned with pg_basebackup
+    /// through a replication slot of its own, and then follows the primary by streaming replication (read-only).
+    /// </summary>
+    internal static IResourceBuilder<PostgresProcessResource> AddPostgresStandbyProcess(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PostgresProcessResource> primary,
+        HostBinaries binaries, ProcessDataRoot dataRoot)
+    {
+        var account = ServiceAccount.ForPostgres();
+        var resource = new PostgresProcessResource(name, account.Command(binaries.Postgres), dataRoot.For(name), primary.Resource.Password, primary.Resource);
+        var primaryPort = primary.Resource.Endpoint.Property(EndpointProperty.TargetPort);
+
+        return builder.AddPostgresServer(resource, binaries, dataRoot, account)
+            .WithParentRelationship(primary)
+            .WaitFor(primary)
+                // The connection info is given on the command line rather than left to the clone's configuration,
+            // so it always names the primary's current port. The password comes from PGPASSWORD (read by libpq in the
+            // WAL receiver), which keeps it out of the process list.
+            .WithArgs("-c", "hot_standby=on")
+            .WithArgs("-c", ReferenceExpression.Create(
+                $"primary_conninfo=host=localhost port={primaryPort} user={PostgresProcessResource.SuperUser} application_name={name}"))
+            .WithArgs("-c", $"primary_slot_name={resource.SlotName}")
+            .WithEnvironment("PGPASSWORD", primary.Resource.Password)
+            .OnBeforeResourceStarted((standby, started, ct) => CloneFromPrimaryAsync(standby, binaries, account, started.Services, ct));
+    }
+
+    /// <summary>Creates <paramref name="database"/> when the primary is initialised.</summary>
+    public static IResourceBuilder<PostgresProcessResource> WithDatabase(this IResourceBuilder<PostgresProcessResource> server, string database)
+    {
+        server.Resource.Databases.Add(database);
+        return server;
+    }
+
+    private static IResourceBuilder<PostgresProcessResource> AddPostgresServer(
+        this IDistributedApplicationBuilder builder, PostgresProcessResource resource, HostBinaries binaries,
+        ProcessDataRoot dataRoot, ServiceAccount account)
+    {
+        var healthCheckKey = $"{resource.Name}_check";
+        builder.Services.AddHealthChecks().AddNpgSql(
+            _ => resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()
+                ?? throw new InvalidOperationException($"{resource.Name} has no connection string yet."),
+            name: healthCheckKey);
+
+        return builder.AddResource(resource)
+            .WithLocalTcpEndpoint(PostgresProcessResource.EndpointName)
+            .WithArgs(account.Prefix(binaries.Postgres).ToArray())
+            .WithArgs("-D", resource.DataDirectory)
+            .WithArgs("-p", resource.Endpoint.Property(EndpointProperty.TargetPort))
+            // TCP on loopback only; no Unix socket, whose default folder may not be writable for this user.
+            .WithArgs("-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
+            // Standbys refuse to start with lower replication limits than their primary: every server gets the same.
+            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16")
+            .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    private static async Task InitialisePrimaryAsync(
+        PostgresProcessResource server, HostBinaries binaries, ServiceAccount account,
+        IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+        await PrepareEmptyDirectoryAsync(server, account, cancellationToken);
+
+        // initdb reads the superuser password from a file; it lives only until initdb has finished.
+        var passwordFile = server.DataDirectory + ".pwfile";
+        await File.WriteAllTextAsync(passwordFile, await server.Password.GetValueAsync(cancellationToken), cancellationToken);
+        try
+        {
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await account.TakeOwnershipAsync(passwordFile, cancellationToken);
+            await RunAsAsync(account, binaries.InitDb,
+                ["-D", server.DataDirectory, "-U", PostgresProcessResource.SuperUser, $"--pwfile={passwordFile}",
+                 "--auth-host=scram-sha-256", "--auth-local=trust", "--encoding=UTF8", "--locale=C.UTF-8",
+                 "--no-instructions", "--no-sync"],
+                logger, cancellationToken: cancellationToken);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+
+        // Single-user mode creates the databases before the server accepts connections, so the server is never
+        // healthy without them and nothing has to wait for a second step.
+        foreach (var database in server.Databases)
+        {
+            await RunAsAsync(account, binaries.Postgres, ["--single", "-D", server.DataDirectory, "postgres"],
+                logger, standardInput: $"CREATE DATABASE \"{database}\";\n", cancellationToken: cancellationToken);
+        }
+    }
+
+    private static async Task CloneFromPrimaryAsync(
+        PostgresProcessResource standby, HostBinaries binaries, ServiceAccount account,
+        IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var primary = standby.Primary!;
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(standby);
+
+        // This handler may run before the orchestrator's own WaitFor handler, so wait here for the primary to be
+        // healthy before cloning it.
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        await notifications.WaitForDependenciesAsync(standby, cancellationToken);
+
+        await PrepareEmptyDirectoryAsync(standby, account, cancellationToken);
+        var primaryPort = await primary.Endpoint.Property(EndpointProperty.TargetPort).GetValueAsync(cancellationToken);
+        await RunAsAsync(account, binaries.PgBaseBackup,
+            ["-h", "localhost", "-p", primaryPort!, "-U", PostgresProcessResource.SuperUser, "-D", standby.DataDirectory,
+             "-X", "stream", "-C", "-S", standby.SlotName, "-R", "--no-sync"],
+            logger,
+            environment: new Dictionary<string, string> { ["PGPASSWORD"] = (await primary.Password.GetValueAsync(cancellationToken))! },
+            cancellationToken: cancellationToken);
+    }
+
+    private static async Task PrepareEmptyDirectoryAsync(PostgresProcessResource server, ServiceAccount account, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(server.DataDirectory))
+        {
+            Directory.Delete(server.DataDirectory, recursive: true);
+        }
+
+        Directory.CreateDirectory(server.DataDirectory);
+        File.SetUnixFileMode(server.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await account.TakeOwnershipAsync(server.DataDirectory, cancellationToken);
+    }
+
+    private static Task RunAsAsync(
+        ServiceAccount account, string program, string[] arguments, ILogger logger,
+        IReadOnlyDictionary<string, string>? environment = null, string? standardInput = null,
+        CancellationToken cancellationToken = default)
+        => ToolRunner.RunAsync(account.Command(program), [.. account.Prefix(program), .. arguments], logger,
+            environment, standardInput, cancellationToken);
+}

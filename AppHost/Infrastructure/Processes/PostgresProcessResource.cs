@@ -1,0 +1,40 @@
+namespace AspireShop.AppHost.Infrastructure.Processes;
+
+/// <summary>
+/// A PostgreSQL server run as a local process from the installed binaries: the primary, or a streaming standby of
+/// another <see cref="PostgresProcessResource"/> (<see cref="Primary"/> set).
+/// </summary>
+public sealed class PostgresProcessResource(
+    string name,
+    string command,
+    string dataDirectory,
+    ParameterResource password,
+    PostgresProcessResource? primary)
+    : ExecutableResource(name, command, System.IO.Path.GetDirectoryName(dataDirectory)!), IResourceWithConnectionString
+{
+    public const string EndpointName = "tcp";
+    public const string SuperUser = "postgres";
+
+    private EndpointReference? _endpoint;
+
+    public string DataDirectory { get; } = dataDirectory;
+
+    public ParameterResource Password { get; } = password;
+
+    /// <summary>The server this one streams from; null for a primary.</summary>
+    public PostgresProcessResource? Primary { get; } = primary;
+
+    /// <summary>Databases created when the primary's data directory is initialised.</summary>
+    public List<string> Databases { get; } = [];
+
+    public EndpointReference Endpoint => _endpoint ??= new(this, EndpointName);
+
+    /// <summary>Replication slot name for a standby (letters, digits and underscores only).</summary>
+    public string SlotName => Name.Replace('-', '_');
+
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+        $"Host={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};Username={SuperUser};Password={Password}");
+
+    public ReferenceExpression DatabaseConnectionString(string database) => ReferenceExpression.Create(
+        $"{ConnectionStringExpression};Database={database}");
+}

@@ -1,0 +1,47 @@
+using System.Runtime.Versioning;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AspireShop.AppHost.Infrastructure.Processes;
+
+/// <summary>
+/// The shop's backing servers as local processes from installed binaries: for machines without a container runtime.
+/// Each is a real Aspire resource with endpoints, a health check and a connection string, so services cannot tell
+/// them from the containers.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+internal static class ProcessInfrastructure
+{
+    public static ShopInfrastructure Add(IDistributedApplicationBuilder builder, InfrastructureSettings settings)
+    {
+        var binaries = HostBinaries.Locate(settings);
+        var dataRoot = ProcessDataRoot.Claim(builder, settings);
+        builder.Services.AddSingleton(dataRoot);
+
+        var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, "postgres-password", special: false)).Resource;
+        var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password)
+            .WithDatabase(ShopInfrastructure.CatalogDatabase);
+        var standbys = Enumerable.Range(1, settings.PostgresReplicas)
+            .Select(n => builder.AddPostgresStandbyProcess($"postgres-replica{n}", postgres, binaries, dataRoot))
+            .ToList();
+
+        var catalogDb = builder.AddConnectionString(
+                ShopInfrastructure.CatalogDbName, postgres.Resource.DatabaseConnectionString(ShopInfrastructure.CatalogDatabase))
+            .WaitFor(postgres);
+        var catalogReadDb = builder.AddConnectionString(
+                ShopInfrastructure.CatalogReadDbName,
+                ReadReplicaConnectionString.Create(
+                    standbys.Select(s => s.Resource.Endpoint), postgres.Resource.Endpoint,
+                    ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), password, ShopInfrastructure.CatalogDatabase))
+            .WaitFor(postgres);
+        foreach (var standby in standbys)
+        {
+            catalogReadDb.WaitFor(standby);
+        }
+
+        return new ShopInfrastructure(
+            catalogDb,
+            catalogReadDb,
+            builder.AddRedisProcess(ShopInfrastructure.CacheName, binaries, dataRoot),
+            builder.AddRabbitMQProcess(ShopInfrastructure.MessagingName, binaries, dataRoot));
+    }
+}

@@ -1,0 +1,47 @@
+using System.Runtime.Versioning;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AspireShop.AppHost.Infrastructure.Processes;
+
+[UnsupportedOSPlatform("windows")]
+public static class RedisProcessBuilderExtensions
+{
+    /// <summary>
+    /// Adds redis-server as a local process. Persistence is off (the cache and carts of a dev run are disposable,
+    /// like a container without a volume); the password is written to a config file in its data folder rather than
+    /// passed on the command line, where any local user could read it.
+    /// </summary>
+    internal static IResourceBuilder<RedisProcessResource> AddRedisProcess(
+        this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot)
+    {
+        var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false)).Resource;
+        var resource = new RedisProcessResource(name, binaries.RedisServer, dataRoot.For(name), password);
+        var configFile = Path.Combine(resource.DataDirectory, "redis.conf");
+
+        var healthCheckKey = $"{name}_check";
+        builder.Services.AddHealthChecks().AddRedis(
+            _ => resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()
+                ?? throw new InvalidOperationException($"{name} has no connection string yet."),
+            name: healthCheckKey);
+
+        return builder.AddResource(resource)
+            .WithLocalTcpEndpoint(RedisProcessResource.EndpointName)
+            .WithArgs(configFile, "--port", resource.Endpoint.Property(EndpointProperty.TargetPort))
+            .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
+            .WithHealthCheck(healthCheckKey)
+            .OnBeforeResourceStarted(async (redis, _, ct) =>
+            {
+                Directory.CreateDirectory(redis.DataDirectory);
+                string[] config =
+                [
+                    "bind 127.0.0.1 -::1",
+                    "save \"\"",
+                    "appendonly no",
+                    $"dir {redis.DataDirectory}",
+                    $"requirepass {await redis.Password.GetValueAsync(ct)}",
+                ];
+                await File.WriteAllLinesAsync(configFile, config, ct);
+                File.SetUnixFileMode(configFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            });
+    }
+}

@@ -1,0 +1,57 @@
+namespace AspireShop.AppHost.Infrastructure.Processes;
+
+/// <summary>
+/// Who a backing server runs as. PostgreSQL refuses to run as root, and CI and containers run the AppHost as root,
+/// so there PostgreSQL's programs run as the 'postgres' system user through setpriv. setpriv execs in place rather
+/// than forking (unlike su or runuser), so the process the orchestrator watches and stops is the server itself and
+/// nothing is left behind when it stops. As a normal user everything simply runs as that user.
+/// </summary>
+internal sealed record ServiceAccount(string? UserName)
+{
+    private const string SetPriv = "/usr/bin/setpriv";
+
+    public static ServiceAccount Current { get; } = new((string?)null);
+
+    public bool IsSwitched => UserName is not null;
+
+    public static ServiceAccount ForPostgres()
+    {
+        if (Environment.UserName != "root")
+        {
+            return Current;
+        }
+
+        if (!File.Exists(SetPriv))
+        {
+            throw new InfrastructureSetupException(
+                "running as root, PostgreSQL must run as another user, but setpriv is missing. Install it with 'sudo apt-get install util-linux' or run the AppHost as a normal user.");
+        }
+
+        if (!SystemUserExists("postgres"))
+        {
+            throw new InfrastructureSetupException(
+                "running as root, PostgreSQL must run as the 'postgres' user, which does not exist. Install the 'postgresql' package (it creates the user) or run the AppHost as a normal user.");
+        }
+
+        return new ServiceAccount("postgres");
+    }
+
+    /// <summary>The program to start: the tool itself, or setpriv when the user must change.</summary>
+    public string Command(string program) => IsSwitched ? SetPriv : program;
+
+    /// <summary>The arguments that come before the tool's own arguments.</summary>
+    public IEnumerable<string> Prefix(string program)
+        => IsSwitched ? [$"--reuid={UserName}", $"--regid={UserName}", "--init-groups", "--", program] : [];
+
+    /// <summary>Gives a folder the AppHost created to the service account, so the server can write into it.</summary>
+    public async Task TakeOwnershipAsync(string path, CancellationToken cancellationToken)
+    {
+        if (IsSwitched)
+        {
+            await ToolRunner.RunAsync("chown", ["-R", $"{UserName}:", path], logger: null, cancellationToken: cancellationToken);
+        }
+    }
+
+    private static bool SystemUserExists(string name)
+        => File.ReadLines("/etc/passwd").Any(line => line.StartsWith(name + ":", StringComparison.Ordinal));
+}

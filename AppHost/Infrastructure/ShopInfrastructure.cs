@@ -1,0 +1,44 @@
+using AspireShop.AppHost.Infrastructure.Containers;
+using AspireShop.AppHost.Infrastructure.Processes;
+
+namespace AspireShop.AppHost.Infrastructure;
+
+/// <summary>
+/// What the services connect to. The names are the connection-string names the services read
+/// (<c>ConnectionStrings__catalogdb</c> and so on), identical in every mode, so no service can tell how the
+/// backing servers are run.
+/// </summary>
+public sealed record ShopInfrastructure(
+    IResourceBuilder<IResourceWithConnectionString> CatalogDb,
+    IResourceBuilder<IResourceWithConnectionString> CatalogReadDb,
+    IResourceBuilder<IResourceWithConnectionString> Cache,
+    IResourceBuilder<IResourceWithConnectionString> Messaging)
+{
+    public const string CatalogDbName = "catalogdb";
+    public const string CatalogReadDbName = "catalogdb-replica";
+    public const string CatalogDatabase = "catalog";
+    public const string CacheName = "cache";
+    public const string MessagingName = "messaging";
+}
+
+public static class ShopInfrastructureExtensions
+{
+    /// <summary>The one place where the backing servers are chosen: containers or local processes.</summary>
+    public static ShopInfrastructure AddShopInfrastructure(this IDistributedApplicationBuilder builder)
+    {
+        var settings = InfrastructureSettings.From(builder);
+        return settings.ResolveMode(builder.ExecutionContext) switch
+        {
+            InfrastructureMode.Processes when OperatingSystem.IsWindows() => throw new InfrastructureSetupException(
+                "processes mode runs the backing servers from Linux or macOS binaries; on Windows start Docker Desktop or Podman and use Infrastructure:Mode=containers."),
+            InfrastructureMode.Processes => ProcessInfrastructure.Add(builder, settings),
+            _ => ContainerInfrastructure.Add(builder, settings),
+        };
+    }
+
+    /// <summary>Hands the service the connection string and holds its start until that dependency is healthy.</summary>
+    public static IResourceBuilder<T> WithDependency<T>(
+        this IResourceBuilder<T> service, IResourceBuilder<IResourceWithConnectionString> dependency)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport
+        => service.WithReference(dependency).WaitFor(dependency);
+}
