@@ -36,6 +36,13 @@ public static class ShopInfrastructureExtensions
         };
     }
 
+    /// <summary>
+    /// The service is healthy when its own <c>/health</c> says so (every dependency it connects to answers), not merely
+    /// when its process runs, so whatever waits for it waits for a service that can serve.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithReadinessProbe(this IResourceBuilder<ProjectResource> service)
+        => service.WithHttpHealthCheck("/health").WithStartupHealthPolling();
+
     /// <summary>Hands the service the connection string and holds its start until that dependency is healthy.</summary>
     public static IResourceBuilder<T> WithDependency<T>(
         this IResourceBuilder<T> service, IResourceBuilder<IResourceWithConnectionString> dependency)

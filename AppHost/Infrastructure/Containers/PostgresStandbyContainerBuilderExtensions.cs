@@ -45,6 +45,7 @@ public static class PostgresStandbyContainerBuilderExtensions
             .WithArgs("-c", clone)
             .WithParentRelationship(primary)
             .WaitFor(primary)
-            .WithHealthCheck(healthCheckKey);
+            .WithHealthCheck(healthCheckKey)
+            .WithStartupHealthPolling();
     }
 }

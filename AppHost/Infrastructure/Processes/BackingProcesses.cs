@@ -7,8 +7,9 @@ namespace AspireShop.AppHost.Infrastructure.Processes;
 public sealed record BackingProcess(int Id, string Name);
 
 /// <summary>
-/// Finds the servers (and their children) that processes mode started for one data root, by the
-/// <see cref="ProcessDataRoot.MarkerVariable"/> in their environment. Linux only, like processes mode itself.
+/// Finds the servers (and their children) that processes mode started for one data root: by the
+/// <see cref="ProcessDataRoot.MarkerVariable"/> in their environment, or by the data root on their command line
+/// (a server that rewrites its process title may overwrite its environment). Reads /proc, so Linux only.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 public static class BackingProcesses
@@ -16,6 +17,7 @@ public static class BackingProcesses
     public static IReadOnlyList<BackingProcess> Using(string dataRoot)
     {
         var marker = Encoding.UTF8.GetBytes($"{ProcessDataRoot.MarkerVariable}={dataRoot}\0");
+        var pathInArguments = Encoding.UTF8.GetBytes(dataRoot + "/");
         var found = new List<BackingProcess>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
@@ -27,7 +29,8 @@ public static class BackingProcesses
             try
             {
                 var environment = File.ReadAllBytes(Path.Combine(directory, "environ"));
-                if (environment.AsSpan().IndexOf(marker) >= 0)
+                var commandLine = File.ReadAllBytes(Path.Combine(directory, "cmdline"));
+                if (environment.AsSpan().IndexOf(marker) >= 0 || commandLine.AsSpan().IndexOf(pathInArguments) >= 0)
                 {
                     found.Add(new BackingProcess(pid, File.ReadAllText(Path.Combine(directory, "comm")).Trim()));
                 }

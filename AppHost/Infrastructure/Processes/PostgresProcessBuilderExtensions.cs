@@ -75,7 +75,8 @@ public static class PostgresProcessBuilderExtensions
             // Standbys refuse to start with lower replication limits than their primary: every server gets the same.
             .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16")
             .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
-            .WithHealthCheck(healthCheckKey);
+            .WithHealthCheck(healthCheckKey)
+            .WithStartupHealthPolling();
     }
 
     private static async Task InitialisePrimaryAsync(

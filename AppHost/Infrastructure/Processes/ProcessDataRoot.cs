@@ -9,7 +9,7 @@ namespace AspireShop.AppHost.Infrastructure.Processes;
 /// run still use it, and then empties it so every run starts from a known state.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
-public sealed class ProcessDataRoot
+public sealed class ProcessDataRoot : IDisposable
 {
     /// <summary>
     /// Set in the environment of every server processes mode starts (children inherit it), so servers of one run can
@@ -19,7 +19,10 @@ public sealed class ProcessDataRoot
 
     private const string LockFileName = ".apphost.lock";
 
-    // Held open (and so locked) until the AppHost process exits.
+    // The lock file cannot be read by others while it is locked, so the owner's pid goes beside it.
+    private const string OwnerFileName = ".apphost.pid";
+
+    // Held open, and so locked, for as long as the application runs.
     private readonly FileStream _lock;
 
     private ProcessDataRoot(string path, FileStream lockFile)
@@ -31,6 +34,9 @@ public sealed class ProcessDataRoot
     public string Path { get; }
 
     public string For(string resourceName) => System.IO.Path.Combine(Path, resourceName);
+
+    /// <summary>Releases the lock when the application is disposed (a test host may start another one in-process).</summary>
+    public void Dispose() => _lock.Dispose();
 
     internal static ProcessDataRoot Claim(IDistributedApplicationBuilder builder, InfrastructureSettings settings)
     {
@@ -54,18 +60,11 @@ public sealed class ProcessDataRoot
         }
         catch (IOException)
         {
-            var owner = File.Exists(lockPath) ? File.ReadAllText(lockPath).Trim() : "?";
+            var ownerPath = System.IO.Path.Combine(root, OwnerFileName);
+            var owner = File.Exists(ownerPath) ? File.ReadAllText(ownerPath).Trim() : "unknown";
             throw new InfrastructureSetupException(
                 $"the data folder {root} is in use by another AppHost (pid {owner}); stop that one first, or give this one its own folder with --Infrastructure:DataRoot=<path>.");
         }
-
-        lockFile.SetLength(0);
-        using (var writer = new StreamWriter(lockFile, leaveOpen: true))
-        {
-            writer.Write(Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        }
-
-        lockFile.Flush();
 
         var leftovers = BackingProcesses.Using(root);
         if (leftovers.Count > 0)
@@ -78,7 +77,7 @@ public sealed class ProcessDataRoot
 
         foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos())
         {
-            if (entry.Name == LockFileName)
+            if (entry.Name is LockFileName)
             {
                 continue;
             }
@@ -93,6 +92,7 @@ public sealed class ProcessDataRoot
             }
         }
 
+        File.WriteAllText(System.IO.Path.Combine(root, OwnerFileName), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         return new ProcessDataRoot(root, lockFile);
     }
 }

@@ -16,6 +16,7 @@ internal static class ProcessInfrastructure
         var binaries = HostBinaries.Locate(settings);
         var dataRoot = ProcessDataRoot.Claim(builder, settings);
         builder.Services.AddSingleton(dataRoot);
+        ServiceAccount.ForPostgres().EnsureCanWriteUnder(dataRoot.Path);
 
         var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, "postgres-password", special: false)).Resource;
         var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password)

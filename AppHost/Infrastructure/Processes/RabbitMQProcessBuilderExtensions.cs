@@ -25,7 +25,8 @@ public static class RabbitMQProcessBuilderExtensions
             .WithLocalTcpEndpoint(ErlangPortMapperResource.EndpointName)
             .WithArgs("-port", mapper.Endpoint.Property(EndpointProperty.TargetPort))
             .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
-            .WithHealthCheck(AddTcpCheck(builder, mapper));
+            .WithHealthCheck(AddTcpCheck(builder, mapper))
+            .WithStartupHealthPolling();
         var epmdPort = mapper.Endpoint.Property(EndpointProperty.TargetPort);
 
         var healthCheckKey = $"{name}_check";
@@ -55,7 +56,10 @@ public static class RabbitMQProcessBuilderExtensions
                 // Must be set: the default (AMQP port + 20000) is out of range for the high ports allocated here.
                 env["RABBITMQ_DIST_PORT"] = resource.DistributionEndpoint.Property(EndpointProperty.TargetPort);
                 env["ERL_EPMD_PORT"] = epmdPort;
-                env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-start_epmd false";
+                // No epmd daemon of its own (see ErlangPortMapperResource), and no busy-waiting schedulers: on a
+                // small machine shared with the database and the services, spinning Erlang schedulers take CPU
+                // the others need (RabbitMQ's own advice for shared hosts).
+                env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-start_epmd false +sbwt none +sbwtdcpu none +sbwtdio none";
                 // Makes the script exec the Erlang VM instead of forking it, so stopping the resource stops the node.
                 env["RUNNING_UNDER_SYSTEMD"] = "true";
                 env["RABBITMQ_CONF_ENV_FILE"] = Path.Combine(resource.DataDirectory, "rabbitmq-env.conf");
@@ -70,6 +74,7 @@ public static class RabbitMQProcessBuilderExtensions
             .WithParentRelationship(epmd)
             .WaitFor(epmd)
             .WithHealthCheck(healthCheckKey)
+            .WithStartupHealthPolling()
             .OnBeforeResourceStarted(async (rabbit, _, ct) =>
             {
                 Directory.CreateDirectory(rabbit.DataDirectory);

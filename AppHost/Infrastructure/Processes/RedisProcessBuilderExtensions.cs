@@ -29,6 +29,7 @@ public static class RedisProcessBuilderExtensions
             .WithArgs(configFile, "--port", resource.Endpoint.Property(EndpointProperty.TargetPort))
             .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
             .WithHealthCheck(healthCheckKey)
+            .WithStartupHealthPolling()
             .OnBeforeResourceStarted(async (redis, _, ct) =>
             {
                 Directory.CreateDirectory(redis.DataDirectory);
@@ -37,6 +38,8 @@ public static class RedisProcessBuilderExtensions
                     "bind 127.0.0.1 -::1",
                     "save \"\"",
                     "appendonly no",
+                    // Rewriting the process title would overwrite the environment that marks this run's servers.
+                    "set-proc-title no",
                     $"dir {redis.DataDirectory}",
                     $"requirepass {await redis.Password.GetValueAsync(ct)}",
                 ];

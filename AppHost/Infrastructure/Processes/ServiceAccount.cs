@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace AspireShop.AppHost.Infrastructure.Processes;
 
 /// <summary>
@@ -49,6 +51,36 @@ internal sealed record ServiceAccount(string? UserName)
         if (IsSwitched)
         {
             await ToolRunner.RunAsync("chown", ["-R", $"{UserName}:", path], logger: null, cancellationToken: cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Fails with a clear line when the service account cannot write under <paramref name="folder"/>, typically
+    /// because the repository sits under a private home folder; otherwise initdb would fail later, less clearly.
+    /// </summary>
+    public void EnsureCanWriteUnder(string folder)
+    {
+        if (!IsSwitched)
+        {
+            return;
+        }
+
+        var probe = Path.Combine(folder, ".access-probe");
+        Directory.CreateDirectory(probe);
+        try
+        {
+            TakeOwnershipAsync(probe, CancellationToken.None).GetAwaiter().GetResult();
+            using var test = Process.Start(SetPriv, [.. Prefix("/usr/bin/test"), "-w", probe])!;
+            test.WaitForExit();
+            if (test.ExitCode != 0)
+            {
+                throw new InfrastructureSetupException(
+                    $"the '{UserName}' user, which runs PostgreSQL when the AppHost runs as root, cannot reach {folder} (a parent folder is private); put the data elsewhere with --Infrastructure:DataRoot=/tmp/aspireshop/data.");
+            }
+        }
+        finally
+        {
+            Directory.Delete(probe);
         }
     }
 

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using AspireShop.AppHost.Infrastructure.Processes;
+
+namespace Tests.AppHostSetup;
+
+/// <summary>
+/// A machine that is not ready (missing binary, busy port, data folder in use or still held by servers of an earlier
+/// run, bad setting) gets one line that says what is wrong and how to fix it, and exit code 2: no hang, no stack trace.
+/// The AppHost runs as its own process here, exactly as a developer starts it.
+/// </summary>
+public sealed class SetupProblemTests : IDisposable
+{
+    private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(60);
+    private readonly string _dataRoot = Path.Combine(Path.GetTempPath(), "aspireshop-tests", "setup-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public SetupProblemTests() => Directory.CreateDirectory(_dataRoot);
+
+    public void Dispose() => Directory.Delete(_dataRoot, recursive: true);
+
+    [Fact]
+    public async Task MissingPostgresBinariesNameThePackage()
+    {
+        var problem = await RunAppHostExpectingSetupProblemAsync("--Infrastructure:PostgresBinDirectory=/nonexistent/bin");
+        Assert.Contains("PostgreSQL server", problem);
+        Assert.Contains("apt-get install postgresql", problem);
+    }
+
+    [Fact]
+    public async Task MissingRedisServerNamesThePackage()
+    {
+        var problem = await RunAppHostExpectingSetupProblemAsync("--Infrastructure:RedisServerPath=/nonexistent/redis-server");
+        Assert.Contains("redis-server not found", problem);
+        Assert.Contains("apt-get install redis-server", problem);
+    }
+
+    [Fact]
+    public async Task UnknownModeListsTheValidOnes()
+    {
+        var problem = await RunAppHostExpectingSetupProblemAsync("--Infrastructure:Mode=kubernetes");
+        Assert.Contains("use auto, containers or processes", problem);
+    }
+
+    [Fact]
+    public async Task DashboardPortInUseIsNamed()
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+
+        var problem = await RunAppHostExpectingSetupProblemAsync(dashboardPort: port);
+        Assert.Contains($"port {port}", problem);
+        Assert.Contains("already in use", problem);
+    }
+
+    [Fact]
+    public async Task DataFolderHeldByAnotherAppHostIsLeftAlone()
+    {
+        var keep = Path.Combine(_dataRoot, "postgres", "PG_VERSION");
+        Directory.CreateDirectory(Path.GetDirectoryName(keep)!);
+        await File.WriteAllTextAsync(keep, "15");
+
+        // What a running AppHost holds: the folder's lock file, open exclusively.
+        await using (new FileStream(Path.Combine(_dataRoot, ".apphost.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var problem = await RunAppHostExpectingSetupProblemAsync();
+            Assert.Contains("in use by another AppHost", problem);
+        }
+
+        Assert.True(File.Exists(keep), "the data of the running AppHost must not be touched");
+    }
+
+    [Fact]
+    public async Task ServerLeftRunningFromAnEarlierRunIsNamedWithItsPid()
+    {
+        var keep = Path.Combine(_dataRoot, "cache", "redis.conf");
+        Directory.CreateDirectory(Path.GetDirectoryName(keep)!);
+        await File.WriteAllTextAsync(keep, "port 1");
+
+        // Stands in for a server whose AppHost was killed: it carries that run's data-folder marker.
+        var leftover = new ProcessStartInfo("sleep", ["60"]);
+        leftover.Environment[ProcessDataRoot.MarkerVariable] = _dataRoot;
+        using var sleeper = Process.Start(leftover)!;
+        try
+        {
+            var problem = await RunAppHostExpectingSetupProblemAsync();
+            Assert.Contains("still use the data folder", problem);
+            Assert.Contains($"kill {sleeper.Id}", problem);
+            Assert.True(File.Exists(keep), "nothing is deleted while an earlier server still uses the folder");
+        }
+        finally
+        {
+            sleeper.Kill();
+        }
+    }
+
+    private async Task<string> RunAppHostExpectingSetupProblemAsync(string? argument = null, int? dashboardPort = null)
+    {
+        var port = dashboardPort ?? FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AppHost.dll"));
+        start.ArgumentList.Add("--Infrastructure:Mode=processes");
+        start.ArgumentList.Add($"--Infrastructure:DataRoot={_dataRoot}");
+        if (argument is not null)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{port}";
+        start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+
+        using var appHost = Process.Start(start)!;
+        var stdout = appHost.StandardOutput.ReadToEndAsync();
+        var stderr = appHost.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(ExitWait);
+        try
+        {
+            await appHost.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            appHost.Kill(entireProcessTree: true);
+            Assert.Fail($"The AppHost did not exit within {ExitWait.TotalSeconds} s; it printed: {await stdout} {await stderr}");
+        }
+
+        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(appHost.ExitCode == 2, $"exit code {appHost.ExitCode}; stderr: {await stderr}; stdout: {await stdout}");
+        var line = Assert.Single(lines);
+        Assert.StartsWith("AspireShop: ", line);
+        Assert.DoesNotContain("   at ", line);
+        return line;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
