@@ -8,19 +8,34 @@ namespace AspireShop.AppHost.Infrastructure;
 /// </summary>
 internal static class ReadReplicaConnectionString
 {
-    public static ReferenceExpression Create(
-        IEnumerable<EndpointReference> standbys, EndpointReference primary, ReferenceExpression userName, ParameterResource password, string database)
+    public static IResourceBuilder<ConnectionStringResource> AddReadReplicaConnectionString(
+        this IDistributedApplicationBuilder builder,
+        string name,
+        IResourceBuilder<IResourceWithEndpoints> primary,
+        IReadOnlyList<IResourceBuilder<IResourceWithEndpoints>> standbys,
+        string endpointName,
+        ReferenceExpression userName,
+        ParameterResource password,
+        string database)
     {
         var expression = new ReferenceExpressionBuilder();
         expression.AppendLiteral("Host=");
-        foreach (var standby in standbys)
+        var servers = standbys.Append(primary).ToList();
+        for (var i = 0; i < servers.Count; i++)
         {
-            expression.Append($"{standby.Property(EndpointProperty.Host)}:{standby.Property(EndpointProperty.Port)},");
+            var endpoint = servers[i].Resource.GetEndpoint(endpointName);
+            expression.Append($"{(i == 0 ? "" : ",")}{endpoint.Property(EndpointProperty.Host)}:{endpoint.Property(EndpointProperty.Port)}");
         }
 
-        expression.Append($"{primary.Property(EndpointProperty.Host)}:{primary.Property(EndpointProperty.Port)}");
         expression.Append($";Username={userName};Password={password};Database={database}");
         expression.AppendLiteral(";Target Session Attributes=prefer-standby;Load Balance Hosts=true");
-        return expression.Build();
+
+        var connectionString = builder.AddConnectionString(name, expression.Build()).WaitFor(primary);
+        foreach (var standby in standbys)
+        {
+            connectionString.WaitFor(standby);
+        }
+
+        return connectionString;
     }
 }

@@ -16,16 +16,9 @@ internal static class ContainerInfrastructure
         var standbys = Enumerable.Range(1, settings.PostgresReplicas)
             .Select(n => builder.AddPostgresStandbyContainer($"postgres-replica{n}", postgres))
             .ToList();
-        var catalogReadDb = builder.AddConnectionString(
-                ShopInfrastructure.CatalogReadDbName,
-                ReadReplicaConnectionString.Create(
-                    standbys.Select(s => s.Resource.Endpoint), postgres.Resource.PrimaryEndpoint,
-                    postgres.Resource.UserNameReference, postgres.Resource.PasswordParameter, ShopInfrastructure.CatalogDatabase))
-            .WaitFor(postgres);
-        foreach (var standby in standbys)
-        {
-            catalogReadDb.WaitFor(standby);
-        }
+        var catalogReadDb = builder.AddReadReplicaConnectionString(
+            ShopInfrastructure.CatalogReadDbName, postgres, standbys, PostgresStandbyContainerResource.EndpointName,
+            postgres.Resource.UserNameReference, postgres.Resource.PasswordParameter, ShopInfrastructure.CatalogDatabase);
 
         return new ShopInfrastructure(
             catalogDb,

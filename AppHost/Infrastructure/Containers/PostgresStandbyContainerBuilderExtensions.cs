@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-
 namespace AspireShop.AppHost.Infrastructure.Containers;
 
 public static class PostgresStandbyContainerBuilderExtensions
@@ -28,11 +26,7 @@ public static class PostgresStandbyContainerBuilderExtensions
             exec gosu postgres postgres -c hot_standby=on
             """;
 
-        var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddNpgSql(
-            _ => resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()
-                ?? throw new InvalidOperationException($"{name} has no connection string yet."),
-            name: healthCheckKey);
+        var healthCheckKey = builder.AddNpgSqlCheck(resource);
 
         return builder.AddResource(resource)
             .WithImage(image.Image, image.Tag)

@@ -59,11 +59,7 @@ public static class PostgresProcessBuilderExtensions
         this IDistributedApplicationBuilder builder, PostgresProcessResource resource, HostBinaries binaries,
         ProcessDataRoot dataRoot, ServiceAccount account)
     {
-        var healthCheckKey = $"{resource.Name}_check";
-        builder.Services.AddHealthChecks().AddNpgSql(
-            _ => resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()
-                ?? throw new InvalidOperationException($"{resource.Name} has no connection string yet."),
-            name: healthCheckKey);
+        var healthCheckKey = builder.AddNpgSqlCheck(resource);
 
         return builder.AddResource(resource)
             .WithLocalTcpEndpoint(PostgresProcessResource.EndpointName)

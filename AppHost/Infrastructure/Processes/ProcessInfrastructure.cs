@@ -28,16 +28,9 @@ internal static class ProcessInfrastructure
         var catalogDb = builder.AddConnectionString(
                 ShopInfrastructure.CatalogDbName, postgres.Resource.DatabaseConnectionString(ShopInfrastructure.CatalogDatabase))
             .WaitFor(postgres);
-        var catalogReadDb = builder.AddConnectionString(
-                ShopInfrastructure.CatalogReadDbName,
-                ReadReplicaConnectionString.Create(
-                    standbys.Select(s => s.Resource.Endpoint), postgres.Resource.Endpoint,
-                    ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), password, ShopInfrastructure.CatalogDatabase))
-            .WaitFor(postgres);
-        foreach (var standby in standbys)
-        {
-            catalogReadDb.WaitFor(standby);
-        }
+        var catalogReadDb = builder.AddReadReplicaConnectionString(
+            ShopInfrastructure.CatalogReadDbName, postgres, standbys, PostgresProcessResource.EndpointName,
+            ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), password, ShopInfrastructure.CatalogDatabase);
 
         return new ShopInfrastructure(
             catalogDb,

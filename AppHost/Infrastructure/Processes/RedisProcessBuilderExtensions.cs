@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AspireShop.AppHost.Infrastructure.Processes;
 
@@ -18,11 +17,7 @@ public static class RedisProcessBuilderExtensions
         var resource = new RedisProcessResource(name, binaries.RedisServer, dataRoot.For(name), password);
         var configFile = Path.Combine(resource.DataDirectory, "redis.conf");
 
-        var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddRedis(
-            _ => resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()
-                ?? throw new InvalidOperationException($"{name} has no connection string yet."),
-            name: healthCheckKey);
+        var healthCheckKey = builder.AddRedisCheck(resource);
 
         return builder.AddResource(resource)
             .WithLocalTcpEndpoint(RedisProcessResource.EndpointName)
