@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using AspireShop.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -12,8 +13,13 @@ catch (InfrastructureSetupException problem)
     return SetupProblem(problem);
 }
 
+// Signs the JWTs that authorise catalog administration; a secret parameter, generated in development.
+var catalogAdminSigningKey = builder.AddParameter(
+    "catalog-admin-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
+
 var catalogApi = builder.AddProject<Projects.Catalog_Api>("catalog-api")
     .WithReadinessProbe()
+    .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.CatalogReadDb)
     .WithDependency(infrastructure.Cache)
@@ -40,6 +46,20 @@ try
 catch (InfrastructureSetupException problem)
 {
     return SetupProblem(problem);
+}
+
+// Any AppHost setting under Services:<resource> goes to that service as configuration, e.g.
+// --Services:catalog-api:Catalog:Cache:Enabled=false (how benchmarks switch the cache off).
+foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+{
+    var settings = builder.Configuration.GetSection($"Services:{project.Name}").AsEnumerable(makePathsRelative: true)
+        .Where(setting => setting.Value is not null)
+        .ToList();
+    var resource = builder.CreateResourceBuilder(project);
+    foreach (var (key, value) in settings)
+    {
+        resource.WithEnvironment(key.Replace(":", "__"), value);
+    }
 }
 
 builder.Build().Run();

@@ -1,15 +1,53 @@
+using System.Text.Json;
+using Catalog.Api.Catalog;
+using Catalog.Api.Security;
+using Scalar.AspNetCore;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-
-// Writes go to the primary; reads to the replicas (Npgsql picks a standby from the multi-host connection string).
-builder.AddNpgsqlDataSource("catalogdb");
-builder.AddKeyedNpgsqlDataSource("catalogdb-replica");
-builder.AddRedisClient("cache");
+builder.AddCatalog();
 builder.AddRabbitMQClient("messaging");
+builder.AddCatalogAdminAuthentication();
+builder.AddClientRateLimiting();
+
+builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+{
+    // Say what was wrong with the request (which parameter, where in the JSON); these messages name only the
+    // request's own fields.
+    if (context.Exception is BadHttpRequestException bad)
+    {
+        context.ProblemDetails.Detail = bad.InnerException is JsonException json
+            ? $"The request body is not valid JSON for this endpoint{(json.Path is null ? "" : $" (at {json.Path})")}."
+            : bad.Message;
+    }
+});
+builder.Services.AddValidation();
+builder.Services.AddOpenApi();
+builder.Services.ConfigureHttpJsonOptions(options =>
+    options.SerializerOptions.TypeInfoResolverChain.Insert(0, CatalogJsonContext.Default));
+// Bad requests (malformed JSON, wrong content type, unparsable parameters) become exceptions the exception handler
+// turns into ProblemDetails with their own status code (400, 415), instead of bare status codes.
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
 var app = builder.Build();
 
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+});
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseRateLimiter();
+app.UseAuthorization();
+
+app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
+
+app.MapCatalogApi();
 app.MapDefaultEndpoints();
 
 app.Run();

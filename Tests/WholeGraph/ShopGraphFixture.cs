@@ -1,6 +1,6 @@
 namespace Tests.WholeGraph;
 
-/// <summary>One running shop graph shared by every test of a class.</summary>
+/// <summary>One running shop graph, shared by every test class of <see cref="ShopGraphCollection"/>.</summary>
 public sealed class ShopGraphFixture : IAsyncLifetime
 {
     public string DataRoot { get; } = ShopGraph.NewDataRoot();

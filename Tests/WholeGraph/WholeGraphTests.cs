@@ -11,7 +11,8 @@ using Xunit.Abstractions;
 namespace Tests.WholeGraph;
 
 /// <summary>The whole shop graph in processes mode: real PostgreSQL primary and standby, Redis, RabbitMQ and the three services.</summary>
-public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper output) : IClassFixture<ShopGraphFixture>
+[Collection(ShopGraphCollection.Name)]
+public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper output)
 {
     private static readonly TimeSpan ReplicationWait = TimeSpan.FromSeconds(15);
 
@@ -135,7 +136,7 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
     }
 
     [Theory]
-    [InlineData("catalog-api", new[] { "PostgreSql", "PostgreSql_catalogdb-replica", "StackExchange.Redis", "RabbitMQ.Client" })]
+    [InlineData("catalog-api", new[] { "CatalogDbContext", "CatalogReadDbContext", "catalog-schema", "cache", "RabbitMQ.Client" })]
     [InlineData("ordering-worker", new[] { "PostgreSql", "StackExchange.Redis", "RabbitMQ.Client" })]
     [InlineData("web-blazor", new[] { "StackExchange.Redis", "catalog-api" })]
     public async Task ReadinessCoversEveryDependencyOfTheService(string service, string[] dependencies)

@@ -1,0 +1,51 @@
+using Catalog.Api.Catalog.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using StackExchange.Redis;
+
+namespace Catalog.Api.Catalog;
+
+public static class CatalogServices
+{
+    /// <summary>
+    /// The catalog's data and cache: EF Core on the primary (<c>catalogdb</c>) and on the replicas
+    /// (<c>catalogdb-replica</c>), the schema initializer, and HybridCache with Redis as its second level.
+    /// </summary>
+    public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
+    {
+        // Seeding runs inside MigrateAsync, under EF's migration lock, so replicas starting together seed once.
+        builder.AddNpgsqlDbContext<CatalogDbContext>("catalogdb", configureDbContextOptions: options =>
+            options.UseAsyncSeeding((context, _, ct) => CatalogSeed.SeedAsync(context, ct)));
+        builder.AddNpgsqlDbContext<CatalogReadDbContext>("catalogdb-replica", configureDbContextOptions: options =>
+            options.UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking));
+
+        builder.Services.AddSingleton<CatalogDatabaseInitializer>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CatalogDatabaseInitializer>());
+        builder.Services.AddHealthChecks().AddCheck<CatalogDatabaseInitializer>(CatalogDatabaseInitializer.HealthCheckName);
+
+        // Redis is the cache's second level, not a dependency of reads: when it is down the API serves from the
+        // database and reports Degraded. Fail-fast keeps a dead Redis from adding its timeout to every request.
+        builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true, options =>
+        {
+            options.AbortOnConnectFail = false;
+            options.BacklogPolicy = BacklogPolicy.FailFast;
+        });
+        builder.Services.AddHealthChecks().AddRedis(
+            services => services.GetRequiredService<IConnectionMultiplexer>(),
+            name: "cache",
+            failureStatus: Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded,
+            timeout: TimeSpan.FromSeconds(2));
+        builder.Services.AddStackExchangeRedisCache(_ => { });
+        builder.Services.AddOptions<RedisCacheOptions>().Configure<IConnectionMultiplexer>((options, redis) =>
+            options.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
+        builder.Services.AddHybridCache();
+        builder.Services.Configure<CatalogCacheOptions>(builder.Configuration.GetSection(CatalogCacheOptions.SectionName));
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ReplicaCatchUp>();
+        builder.Services.AddScoped<CatalogReader>();
+        builder.Services.AddScoped<ProductChanges>();
+        builder.Services.AddHttpContextAccessor();
+        return builder;
+    }
+}

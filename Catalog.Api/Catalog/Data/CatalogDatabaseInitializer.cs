@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Catalog.Api.Catalog.Data;
+
+/// <summary>
+/// Applies the migrations and the seed when the service starts, and reports Unhealthy until that is done so no
+/// traffic is routed to a replica whose schema is not there yet. EF Core takes a database-wide migration lock, so
+/// several replicas starting together apply each migration exactly once; the loser waits, then finds nothing to do.
+/// </summary>
+public sealed class CatalogDatabaseInitializer(
+    IServiceScopeFactory scopes, ILogger<CatalogDatabaseInitializer> logger) : BackgroundService, IHealthCheck
+{
+    public const string HealthCheckName = "catalog-schema";
+
+    private volatile bool _ready;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        => Task.FromResult(_ready ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("Migrations are not applied yet."));
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
+                await db.Database.MigrateAsync(stoppingToken);
+                _ready = true;
+                logger.LogInformation("Catalog schema is up to date.");
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A database restart or failover at start-up is transient: retry with backoff rather than crash.
+                logger.LogWarning(e, "Applying catalog migrations failed; retrying in {Delay}.", delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Catalog.Api.Catalog;
+using Catalog.Api.Catalog.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Tests.WholeGraph;
+
+namespace Tests.Catalog;
+
+/// <summary>Where catalog reads come from, and what happens when the cache or a replica misbehaves.</summary>
+[Collection(ShopGraphCollection.Name)]
+public sealed class CatalogScaleTests(ShopGraphFixture graph)
+{
+    // Seeded products no other test reads, so nothing has cached them before these tests run.
+    private const int ReplicaProbeProductId = 97;
+
+    [Fact]
+    public async Task PlainReadsComeFromTheReplicaAndReadYourWritesFromThePrimary()
+    {
+        var marker = $"changed behind the replica {Guid.NewGuid():N}";
+        await using var standby = await OpenAsync(await StandbyConnectionStringAsync());
+        await using var primary = await OpenAsync(await graph.App.GetConnectionStringAsync("catalogdb"));
+        using var api = graph.App.CreateHttpClient("catalog-api");
+
+        // The standby keeps answering reads, from the state it had when replay was paused.
+        await ExecuteAsync(standby, "SELECT pg_wal_replay_pause()");
+        try
+        {
+            await ExecuteAsync(primary, $"UPDATE products SET \"Description\" = '{marker}' WHERE \"Id\" = {ReplicaProbeProductId}");
+
+            var plain = await api.GetFromJsonAsync<ProductDto>($"/api/v1/products/{ReplicaProbeProductId}");
+            Assert.NotEqual(marker, plain!.Description);
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/products/{ReplicaProbeProductId}");
+            request.Headers.Add(ReadConsistency.HeaderName, ReadConsistency.TokenFor(DateTimeOffset.UtcNow));
+            using var ownWrite = await api.SendAsync(request);
+            Assert.Equal(marker, (await ownWrite.Content.ReadFromJsonAsync<ProductDto>())!.Description);
+            Assert.Contains("no-cache", ownWrite.Headers.CacheControl!.ToString());
+        }
+        finally
+        {
+            await ExecuteAsync(standby, "SELECT pg_wal_replay_resume()");
+            await RefreshThroughTheApiAsync(ReplicaProbeProductId);
+        }
+    }
+
+    [Fact]
+    public async Task ReadsKeepWorkingWhileRedisIsDownAndHealthSaysDegraded()
+    {
+        var commands = graph.App.Services.GetRequiredService<ResourceCommandService>();
+        var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
+        using var api = graph.App.CreateHttpClient("catalog-api");
+
+        var stop = await commands.ExecuteCommandAsync("cache", KnownResourceCommands.StopCommand);
+        Assert.True(stop.Success, stop.Message);
+        try
+        {
+            await notifications.WaitForResourceAsync("cache", KnownResourceStates.TerminalStates);
+
+            using var page = await api.GetAsync($"/api/v1/products?search=tundra&pageSize=7");
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            using var product = await api.GetAsync("/api/v1/products/98");
+            Assert.Equal(HttpStatusCode.OK, product.StatusCode);
+
+            using var health = JsonDocument.Parse(await api.GetStringAsync("/health"));
+            Assert.Equal("Degraded", health.RootElement.GetProperty("status").GetString());
+            Assert.Equal("Degraded", health.RootElement.GetProperty("checks").GetProperty("cache").GetString());
+        }
+        finally
+        {
+            var start = await commands.ExecuteCommandAsync("cache", KnownResourceCommands.StartCommand);
+            Assert.True(start.Success, start.Message);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await notifications.WaitForResourceHealthyAsync("cache", timeout.Token);
+            foreach (var service in new[] { "catalog-api", "ordering-worker", "web-blazor" })
+            {
+                await notifications.WaitForResourceAsync(service,
+                    e => e.Snapshot.HealthStatus == HealthStatus.Healthy, timeout.Token);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ReplicasStartingTogetherMigrateAndSeedExactlyOnce()
+    {
+        var database = $"migration_race_{Guid.NewGuid():N}";
+        var server = await graph.App.GetConnectionStringAsync("catalogdb");
+        await using (var admin = await OpenAsync(server))
+        {
+            await ExecuteAsync(admin, $"CREATE DATABASE {database}");
+        }
+
+        var target = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        try
+        {
+            // Four "replicas" of Catalog.Api migrating the same empty database at the same moment.
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                await using var context = new CatalogDbContext(new DbContextOptionsBuilder<CatalogDbContext>()
+                    .UseNpgsql(target)
+                    .UseAsyncSeeding((db, _, ct) => CatalogSeed.SeedAsync(db, ct))
+                    .Options);
+                await context.Database.MigrateAsync();
+            })));
+
+            await using var check = new CatalogDbContext(new DbContextOptionsBuilder<CatalogDbContext>().UseNpgsql(target).Options);
+            Assert.Equal(check.Database.GetMigrations().Count(), (await check.Database.GetAppliedMigrationsAsync()).Count());
+            Assert.Equal(CatalogSeed.Brands.Length, await check.Brands.CountAsync());
+            Assert.Equal(120, await check.Products.CountAsync());
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = await OpenAsync(server);
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+    }
+
+    private async Task<string> StandbyConnectionStringAsync()
+        => new NpgsqlConnectionStringBuilder(await graph.App.GetConnectionStringAsync("postgres-replica1"))
+        {
+            Database = "catalog",
+        }.ConnectionString;
+
+    // A write through the API waits for the replicas and invalidates the product's cache entries.
+    private async Task RefreshThroughTheApiAsync(int productId)
+    {
+        using var api = graph.App.CreateHttpClient("catalog-api");
+        api.DefaultRequestHeaders.Authorization = new("Bearer", await CatalogAdminTokens.CreateAsync(graph.App, "test-refresh"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/products/{productId}");
+        request.Headers.Add(ReadConsistency.HeaderName, ReadConsistency.TokenFor(DateTimeOffset.UtcNow));
+        using var current = await api.SendAsync(request);
+        var product = (await current.Content.ReadFromJsonAsync<ProductDto>())!;
+        using var write = await api.PutAsJsonAsync($"/api/v1/products/{productId}/stock", new StockUpdateRequest(product.AvailableStock, product.Version));
+        write.EnsureSuccessStatusCode();
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(string? connectionString)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
