@@ -8,17 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${1:-3}
-# RUN_WITH=dll starts the built AppHost directly, leaving out the ~2 s dotnet run spends evaluating the project.
-run_with=${RUN_WITH:-dotnet-run}
-services=(http://localhost:5101 http://localhost:5102 http://localhost:5100) # catalog-api, ordering-worker, web-blazor
-data_root="$PWD/.aspireshop/data"
+source bench/graph.sh
 
 scripts/prerequisites.sh
 dotnet build AppHost/AppHost.csproj --nologo -v quiet -clp:ErrorsOnly
 
 now() { date +%s.%N; }
-healthy() { curl -s --max-time 1 "$1/health" 2>/dev/null | grep -q '"status":"Healthy"'; }
-servers_left() { grep -lsa "ASPIRESHOP_DATA_ROOT=$data_root" /proc/[0-9]*/environ 2>/dev/null | wc -l; }
 
 echo "| run | launch to all Healthy (s) | SIGTERM to all servers gone (s) |"
 echo "|---|---|---|"
@@ -26,32 +21,9 @@ starts=()
 for run in $(seq 1 "$runs"); do
   log=$(mktemp)
   t0=$(now)
-  if [ "$run_with" = dll ]; then
-    # The http launch profile's settings, given directly.
-    (cd AppHost && DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development \
-      ASPIRE_ALLOW_UNSECURED_TRANSPORT=true ASPNETCORE_URLS=http://localhost:15080 \
-      ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:15081 ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:15082 \
-      exec dotnet bin/Debug/net10.0/AppHost.dll) >"$log" 2>&1 &
-  else
-    DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true \
-      dotnet run --project AppHost/AppHost.csproj --no-build --launch-profile http >"$log" 2>&1 &
-  fi
-  pid=$!
-  deadline=$(( $(date +%s) + 180 ))
-  for url in "${services[@]}"; do
-    until healthy "$url"; do
-      if (( $(date +%s) > deadline )) || ! kill -0 "$pid" 2>/dev/null; then
-        echo "run $run: $url never became Healthy; AppHost log: $log" >&2
-        kill -TERM "$pid" 2>/dev/null || true
-        exit 1
-      fi
-      sleep 0.1
-    done
-  done
+  graph_start "$log"
   t1=$(now)
-  kill -TERM "$pid"
-  wait "$pid" || true
-  while (( $(servers_left) > 0 )); do sleep 0.1; done
+  graph_stop
   t2=$(now)
   rm -f "$log"
   start=$(echo "$t1 - $t0" | bc); stop=$(echo "$t2 - $t1" | bc)

@@ -15,28 +15,20 @@ scripts/prerequisites.sh wrk
 dotnet build AspireShop.sln -c Release --nologo -v quiet -clp:ErrorsOnly
 dotnet build bench/KestrelCeiling -c Release --nologo -v quiet -clp:ErrorsOnly
 
-apphost_pid=""; ceiling_pid=""
+source bench/graph.sh
+export GRAPH_CONFIGURATION=Release
+ceiling_pid=""
 cleanup() {
   [ -n "$ceiling_pid" ] && kill "$ceiling_pid" 2>/dev/null || true
-  if [ -n "$apphost_pid" ]; then kill -TERM "$apphost_pid" 2>/dev/null || true; wait "$apphost_pid" 2>/dev/null || true; fi
+  graph_stop
 }
 trap cleanup EXIT
 
-start_graph() { # extra AppHost arguments
-  DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true dotnet run -c Release --project AppHost --no-build --launch-profile http -- \
-    --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 "$@" >/tmp/catalog-bench-apphost.log 2>&1 &
-  apphost_pid=$!
-  for _ in $(seq 1 180); do
-    curl -s --max-time 1 http://localhost:5101/health | grep -q '"status":"Healthy"' && break
-    sleep 1
-  done
-  local pid port
-  pid=$(pgrep -f 'Release/net10.0/Catalog.Api' | head -1)
-  port=$(ss -ltnpH "( sport > :1024 )" | grep "pid=$pid," | grep -o '127.0.0.1:[0-9]*\|\[::1\]:[0-9]*' | head -1 | grep -o '[0-9]*$')
-  api="http://127.0.0.1:$port"
+# The anonymous per-client limit (2,000/s) would throttle wrk, which is one client.
+start_graph() {
+  graph_start /tmp/catalog-bench-apphost.log --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 "$@"
+  api=$(graph_service_url Catalog.Api)
 }
-
-stop_graph() { kill -TERM "$apphost_pid"; wait "$apphost_pid" 2>/dev/null || true; apphost_pid=""; sleep 2; }
 
 measure() { # label url -> prints a table row
   local label=$1 url=$2 rps=() p99=() out
@@ -57,6 +49,7 @@ echo
 echo "| scenario | req/s (median) | p99 per run | req/s per run |"
 echo "|---|---|---|---|"
 
+# 1. As a developer runs it: cache on, every request traced to the dashboard.
 start_graph
 body=$(mktemp)
 curl -s "$api/api/v1/products/1" >"$body"
@@ -64,12 +57,18 @@ ceiling_port=5980
 dotnet bench/KestrelCeiling/bin/Release/net10.0/KestrelCeiling.dll --urls "http://127.0.0.1:$ceiling_port" --Body="$body" >/dev/null 2>&1 &
 ceiling_pid=$!
 sleep 2
-
 measure "bare Kestrel, same JSON from memory (ceiling)" "http://127.0.0.1:$ceiling_port/product"
-measure "product by id, cache on" "$api/api/v1/products/1"
-measure "first page, cache on" "$api/api/v1/products"
-stop_graph
+measure "product by id, cache on, all requests traced" "$api/api/v1/products/1"
+measure "first page, cache on, all requests traced" "$api/api/v1/products"
+graph_stop
 
+# 2. Cache on, no traces recorded (metrics and logs stay): what the telemetry pipeline costs on 2 shared cores.
+start_graph --Services:catalog-api:OTEL_TRACES_SAMPLER=always_off
+measure "product by id, cache on, traces off" "$api/api/v1/products/1"
+measure "first page, cache on, traces off" "$api/api/v1/products"
+graph_stop
+
+# 3. Cache off: every read is a query on the read replica.
 start_graph --Services:catalog-api:Catalog:Cache:Enabled=false
-measure "product by id, cache off (replica)" "$api/api/v1/products/1"
-measure "first page, cache off (replica)" "$api/api/v1/products"
+measure "product by id, cache off (replica), all traced" "$api/api/v1/products/1"
+measure "first page, cache off (replica), all traced" "$api/api/v1/products"

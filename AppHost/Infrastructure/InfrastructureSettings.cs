@@ -12,6 +12,12 @@ public enum InfrastructureMode
 
     /// <summary>The same servers as local processes from installed binaries (no container runtime needed).</summary>
     Processes,
+
+    /// <summary>
+    /// Servers that already exist (managed services in production): their connection strings are secret parameters
+    /// (<c>ConnectionStrings:catalogdb</c> and so on) and nothing is started or deployed for them.
+    /// </summary>
+    External,
 }
 
 /// <summary>
@@ -53,7 +59,7 @@ public sealed class InfrastructureSettings
             settings.Mode = Enum.TryParse<InfrastructureMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
                 ? parsed
                 : throw new InfrastructureSetupException(
-                    $"Infrastructure:Mode is '{mode}'; use auto, containers or processes.");
+                    $"Infrastructure:Mode is '{mode}'; use auto, containers, processes or external.");
         }
 
         if (section[nameof(PostgresReplicas)] is { Length: > 0 } replicas)
@@ -72,14 +78,15 @@ public sealed class InfrastructureSettings
     }
 
     /// <summary>
-    /// Publish mode always models containers (azd cannot deploy local processes); run mode uses containers only when
-    /// a container runtime actually answers, because an unhealthy runtime leaves every container resource waiting forever.
+    /// Publish mode models containers unless external servers are chosen (azd cannot deploy local processes); run
+    /// mode uses containers only when a container runtime actually answers, because an unhealthy runtime leaves every
+    /// container resource waiting forever.
     /// </summary>
     public InfrastructureMode ResolveMode(DistributedApplicationExecutionContext executionContext)
     {
         if (executionContext.IsPublishMode)
         {
-            return InfrastructureMode.Containers;
+            return Mode is InfrastructureMode.External ? InfrastructureMode.External : InfrastructureMode.Containers;
         }
 
         return Mode is InfrastructureMode.Auto

@@ -23,7 +23,10 @@ public sealed record ShopInfrastructure(
 
 public static class ShopInfrastructureExtensions
 {
-    /// <summary>The one place where the backing servers are chosen: containers or local processes.</summary>
+    /// <summary>
+    /// The one place where the backing servers are chosen: containers, local processes or external (managed) servers.
+    /// Provisioning managed Azure services from here (Aspire.Hosting.Azure.*) would be one more case of this switch.
+    /// </summary>
     public static ShopInfrastructure AddShopInfrastructure(this IDistributedApplicationBuilder builder)
     {
         var settings = InfrastructureSettings.From(builder);
@@ -32,6 +35,11 @@ public static class ShopInfrastructureExtensions
             InfrastructureMode.Processes when OperatingSystem.IsWindows() => throw new InfrastructureSetupException(
                 "processes mode runs the backing servers from Linux or macOS binaries; on Windows start Docker Desktop or Podman and use Infrastructure:Mode=containers."),
             InfrastructureMode.Processes => ProcessInfrastructure.Add(builder, settings),
+            InfrastructureMode.External => new ShopInfrastructure(
+                builder.AddConnectionString(ShopInfrastructure.CatalogDbName),
+                builder.AddConnectionString(ShopInfrastructure.CatalogReadDbName),
+                builder.AddConnectionString(ShopInfrastructure.CacheName),
+                builder.AddConnectionString(ShopInfrastructure.MessagingName)),
             _ => ContainerInfrastructure.Add(builder, settings),
         };
     }

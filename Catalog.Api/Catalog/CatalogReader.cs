@@ -12,8 +12,11 @@ namespace Catalog.Api.Catalog;
 /// PRIMARY only for a client that must read its own recent write. HybridCache runs one query per key however many
 /// requests miss at once (stampede protection).
 /// </summary>
+// Database contexts are resolved only when a read misses the cache (taking pooled contexts for every request would
+// cost more than serving a hit). A cache fill gets a scope of its own: HybridCache shares it among all requests
+// waiting for that key, and it must not depend on the first of them still running.
 public sealed class CatalogReader(
-    HybridCache cache, IOptions<CatalogCacheOptions> options, CatalogReadDbContext replica, CatalogDbContext primary)
+    HybridCache cache, IOptions<CatalogCacheOptions> options, IServiceProvider requestServices, IServiceScopeFactory scopes)
 {
     private static readonly HybridCacheEntryOptions EntryOptions = new()
     {
@@ -59,18 +62,22 @@ public sealed class CatalogReader(
     {
         if (consistency.MustReadPrimary)
         {
-            return await query(primary, state, cancellationToken);
+            return await query(requestServices.GetRequiredService<CatalogDbContext>(), state, cancellationToken);
         }
 
         if (!options.Value.Enabled)
         {
-            return await query(replica, state, cancellationToken);
+            return await query(requestServices.GetRequiredService<CatalogReadDbContext>(), state, cancellationToken);
         }
 
         return await cache.GetOrCreateAsync(
             key,
-            (replica, state, query),
-            static (s, ct) => new ValueTask<CachedBody>(s.query(s.replica, s.state, ct)),
+            (scopes, state, query),
+            static async (s, ct) =>
+            {
+                await using var scope = s.scopes.CreateAsyncScope();
+                return await s.query(scope.ServiceProvider.GetRequiredService<CatalogReadDbContext>(), s.state, ct);
+            },
             EntryOptions,
             tags,
             cancellationToken);

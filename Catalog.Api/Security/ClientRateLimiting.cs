@@ -25,6 +25,9 @@ public sealed class ClientRateLimitOptions
 /// </summary>
 public static class ClientRateLimiting
 {
+    private static readonly object ProbesPartition = new();
+    private static readonly object UnknownAddressPartition = new();
+
     public static IHostApplicationBuilder AddClientRateLimiting(this IHostApplicationBuilder builder)
     {
         var limits = builder.Configuration.GetSection(ClientRateLimitOptions.SectionName).Get<ClientRateLimitOptions>()
@@ -37,18 +40,22 @@ public static class ClientRateLimiting
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            // Partition keys are the subject string or the IPAddress itself (both compare by value), so the hot
+            // anonymous path allocates nothing per request.
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, object>(http =>
             {
                 if (http.Request.Path.StartsWithSegments(Extensions.HealthEndpointPath)
                     || http.Request.Path.StartsWithSegments(Extensions.AlivenessEndpointPath))
                 {
-                    return RateLimitPartition.GetNoLimiter("probes");
+                    return RateLimitPartition.GetNoLimiter<object>(ProbesPartition);
                 }
 
                 var subject = http.User.Identity?.IsAuthenticated == true ? http.User.Identity.Name : null;
                 return subject is not null
-                    ? RateLimitPartition.GetTokenBucketLimiter("sub:" + subject, _ => Bucket(limits.AuthenticatedPerSecond, limits.BurstSeconds))
-                    : RateLimitPartition.GetTokenBucketLimiter("ip:" + http.Connection.RemoteIpAddress, _ => Bucket(limits.AnonymousPerSecond, limits.BurstSeconds));
+                    ? RateLimitPartition.GetTokenBucketLimiter<object>(subject, _ => Bucket(limits.AuthenticatedPerSecond, limits.BurstSeconds))
+                    : RateLimitPartition.GetTokenBucketLimiter<object>(
+                        http.Connection.RemoteIpAddress ?? (object)UnknownAddressPartition,
+                        _ => Bucket(limits.AnonymousPerSecond, limits.BurstSeconds));
             });
             options.OnRejected = async (context, cancellationToken) =>
             {

@@ -39,7 +39,7 @@ public sealed class SetupProblemTests : IDisposable
     public async Task UnknownModeListsTheValidOnes()
     {
         var problem = await RunAppHostExpectingSetupProblemAsync("--Infrastructure:Mode=kubernetes");
-        Assert.Contains("use auto, containers or processes", problem);
+        Assert.Contains("use auto, containers, processes or external", problem);
     }
 
     [Fact]

@@ -50,8 +50,13 @@ public sealed class CatalogReadTests(ShopGraphFixture graph)
         Assert.Equal(20, hoodies!.TotalCount);
         Assert.All(hoodies.Items, p => Assert.Contains("hoodie", p.Name, StringComparison.OrdinalIgnoreCase));
 
-        var wildcard = await api.GetFromJsonAsync<ProductPage>("/api/v1/products?search=%25");
-        Assert.Equal(0, wildcard!.TotalCount);
+        // "_" and "%" are LIKE wildcards: taken literally, "aurora_t" matches no name, while "aurora t" does.
+        var spaced = await api.GetFromJsonAsync<ProductPage>("/api/v1/products?search=aurora%20t");
+        var underscore = await api.GetFromJsonAsync<ProductPage>("/api/v1/products?search=aurora_t");
+        var percent = await api.GetFromJsonAsync<ProductPage>("/api/v1/products?search=aurora%25t");
+        Assert.True(spaced!.TotalCount > 0);
+        Assert.Equal(0, underscore!.TotalCount);
+        Assert.Equal(0, percent!.TotalCount);
     }
 
     [Fact]

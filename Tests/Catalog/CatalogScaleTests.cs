@@ -120,6 +120,66 @@ public sealed class CatalogScaleTests(ShopGraphFixture graph)
         }
     }
 
+    [Fact]
+    public async Task NameSearchUsesTheTrigramIndexAt100kProducts()
+    {
+        var database = $"search_scale_{Guid.NewGuid():N}";
+        var server = await graph.App.GetConnectionStringAsync("catalogdb");
+        await using (var admin = await OpenAsync(server))
+        {
+            await ExecuteAsync(admin, $"CREATE DATABASE {database}");
+        }
+
+        var target = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        try
+        {
+            await using var context = new CatalogDbContext(new DbContextOptionsBuilder<CatalogDbContext>()
+                .UseNpgsql(target).UseAsyncSeeding((db, _, ct) => CatalogSeed.SeedAsync(db, ct)).Options);
+            await context.Database.MigrateAsync();
+            await context.Database.ExecuteSqlRawAsync("""
+                INSERT INTO products ("Name", "Description", "Price", "BrandId", "TypeId", "AvailableStock")
+                SELECT 'Generated ' || md5(n::text), '', 10, 1 + n % 8, 1 + n % 6, 5 FROM generate_series(1, 100000) AS n;
+                ANALYZE products;
+                """);
+
+            // The SQL the list endpoint runs for ?search=..., as EF generates it, with its parameters written in.
+            var sql = InlineParameters(context.Products
+                .Where(p => EF.Functions.ILike(p.Name, "%a1b2c%", @"\")).OrderBy(p => p.Id).Take(12).ToQueryString());
+            await using var connection = await OpenAsync(target);
+            await using var explain = new NpgsqlCommand($"EXPLAIN {sql}", connection);
+            var plan = new List<string>();
+            await using (var reader = await explain.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    plan.Add(reader.GetString(0));
+                }
+            }
+
+            Assert.Contains(plan, line => line.Contains("IX_products_Name"));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = await OpenAsync(server);
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+    }
+
+    // ToQueryString writes parameters as "-- @name='value'" lines above the statement.
+    private static string InlineParameters(string queryString)
+    {
+        var lines = queryString.Split('\n');
+        var statement = string.Join('\n', lines.Where(line => !line.StartsWith("-- ", StringComparison.Ordinal)));
+        foreach (var parameter in lines.Where(line => line.StartsWith("-- @", StringComparison.Ordinal)))
+        {
+            var separator = parameter.IndexOf('=');
+            statement = statement.Replace(parameter[3..separator], parameter[(separator + 1)..].Trim().Trim('\''));
+        }
+
+        return statement;
+    }
+
     private async Task<string> StandbyConnectionStringAsync()
         => new NpgsqlConnectionStringBuilder(await graph.App.GetConnectionStringAsync("postgres-replica1"))
         {

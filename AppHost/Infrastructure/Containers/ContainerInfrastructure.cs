@@ -8,9 +8,14 @@ internal static class ContainerInfrastructure
 {
     public static ShopInfrastructure Add(IDistributedApplicationBuilder builder, InfrastructureSettings settings)
     {
+        // The image's pg_hba.conf allows replication from inside the container only, so an init script adds a rule
+        // for the standbys. It is written by the entrypoint rather than bind-mounted: Container Apps has no bind mounts.
         var postgres = builder.AddPostgres("postgres")
-            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16")
-            .WithInitFiles(Path.Combine(builder.AppHostDirectory, "Infrastructure", "Containers", "postgres-init"));
+            .WithEntrypoint("bash")
+            .WithArgs("-c", """
+                echo 'echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"' > /docker-entrypoint-initdb.d/10-allow-replication.sh
+                exec docker-entrypoint.sh postgres -c wal_level=replica -c max_wal_senders=16 -c max_replication_slots=16
+                """);
         var catalogDb = postgres.AddDatabase(ShopInfrastructure.CatalogDbName, ShopInfrastructure.CatalogDatabase);
 
         var standbys = Enumerable.Range(1, settings.PostgresReplicas)

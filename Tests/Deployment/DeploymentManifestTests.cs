@@ -1,0 +1,126 @@
+using System.Text.Json.Nodes;
+
+namespace Tests.Deployment;
+
+/// <summary>What `azd up` would deploy, checked from the manifest the AppHost generates in publish mode.</summary>
+public sealed class DeploymentManifestTests
+{
+    private static readonly string[] Services = ["catalog-api", "ordering-worker", "web-blazor"];
+
+    // annotated.string entries are the URI-encoded passwords Aspire's Redis and RabbitMQ integrations derive from
+    // their password parameters: values computed from parameters, not resources to run.
+    private static readonly string[] DeployableTypes = ["project.v0", "container.v0", "parameter.v0", "value.v0", "annotated.string"];
+
+    [Fact]
+    public async Task GeneratedManifestIsTheCommittedOne()
+    {
+        var generated = await DeploymentManifest.DefaultAsync();
+        var committed = await File.ReadAllTextAsync(DeploymentManifest.CommittedPath);
+
+        Assert.True(Normalize(committed) == Normalize(generated),
+            "The deployment changed: review it, then regenerate deploy/aspire-manifest.json with " +
+            "'dotnet run --project AppHost -- --publisher manifest --output-path ../deploy/aspire-manifest.json'.");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OnlyResourceTypesAzdDeploys(bool externalServers)
+    {
+        var resources = DeploymentManifest.Resources(await ManifestAsync(externalServers));
+        foreach (var (name, resource) in resources)
+        {
+            Assert.Contains(resource!["type"]!.GetValue<string>(), DeployableTypes);
+            Assert.False(resource["type"]!.GetValue<string>() == "executable.v0", $"{name} is a local process");
+        }
+
+        Assert.Subset(resources.Select(r => r.Key).ToHashSet(), Services.ToHashSet());
+    }
+
+    [Fact]
+    public async Task ServicesGetTheirConnectionStringsAndServiceDiscovery()
+    {
+        var resources = DeploymentManifest.Resources(await DeploymentManifest.DefaultAsync());
+
+        AssertEnvironment(resources, "catalog-api",
+            "ConnectionStrings__catalogdb", "ConnectionStrings__catalogdb-replica", "ConnectionStrings__cache",
+            "ConnectionStrings__messaging", "CatalogAdmin__SigningKey");
+        AssertEnvironment(resources, "ordering-worker",
+            "ConnectionStrings__catalogdb", "ConnectionStrings__cache", "ConnectionStrings__messaging");
+        AssertEnvironment(resources, "web-blazor", "ConnectionStrings__cache", "services__catalog-api__http__0");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EverySecretIsASecretParameter(bool externalServers)
+    {
+        var text = await ManifestAsync(externalServers);
+        var resources = DeploymentManifest.Resources(text);
+        var parameters = resources.Where(r => r.Value!["type"]!.GetValue<string>() == "parameter.v0").ToList();
+
+        Assert.NotEmpty(parameters);
+        foreach (var (name, parameter) in parameters)
+        {
+            Assert.True(parameter!["inputs"]?["value"]?["secret"]?.GetValue<bool>() == true, $"parameter {name} is not secret");
+        }
+
+        // Nothing secret is written into the manifest as a literal: every password is a reference to a parameter.
+        Assert.DoesNotMatch(@"Password=[^{]", text);
+    }
+
+    [Fact]
+    public async Task ExternalModeTakesEveryConnectionStringAsAParameter()
+    {
+        var resources = DeploymentManifest.Resources(await ManifestAsync(externalServers: true));
+
+        foreach (var name in new[] { "catalogdb", "catalogdb-replica", "cache", "messaging" })
+        {
+            Assert.Equal("parameter.v0", resources[name]!["type"]!.GetValue<string>());
+            Assert.NotNull(resources[name]!["connectionString"]);
+        }
+
+        Assert.DoesNotContain(resources, r => r.Value!["type"]!.GetValue<string>() == "container.v0");
+    }
+
+    [Fact]
+    public async Task OnlyTheShopFrontIsReachableFromOutside()
+    {
+        var resources = DeploymentManifest.Resources(await DeploymentManifest.DefaultAsync());
+
+        var external = resources
+            .Where(r => r.Value!["bindings"] is JsonObject bindings
+                && bindings.Any(b => b.Value!["external"]?.GetValue<bool>() == true))
+            .Select(r => r.Key);
+        Assert.Equal(["web-blazor"], external);
+    }
+
+    [Fact]
+    public async Task ContainerDatabasesHaveNoVolumes()
+    {
+        // Container Apps cannot run PostgreSQL on its file-share volumes; the in-environment containers are for
+        // demos and keep their data only while they run (production uses Infrastructure:Mode=external).
+        var resources = DeploymentManifest.Resources(await DeploymentManifest.DefaultAsync());
+        foreach (var (name, resource) in resources.Where(r => r.Value!["type"]!.GetValue<string>() == "container.v0"))
+        {
+            Assert.True(resource!["volumes"] is null or JsonArray { Count: 0 }, $"{name} has a volume");
+            Assert.True(resource["bindMounts"] is null or JsonArray { Count: 0 } || name == "postgres", $"{name} has a bind mount");
+        }
+    }
+
+    private static Task<string> ManifestAsync(bool externalServers)
+        => externalServers
+            ? DeploymentManifest.GenerateAsync($"aspire-manifest.{Guid.NewGuid():N}.json", "--Infrastructure:Mode=external")
+            : DeploymentManifest.DefaultAsync();
+
+    private static void AssertEnvironment(JsonObject resources, string service, params string[] variables)
+    {
+        var environment = resources[service]!["env"]!.AsObject();
+        foreach (var variable in variables)
+        {
+            Assert.True(environment.ContainsKey(variable), $"{service} lacks {variable}");
+        }
+    }
+
+    private static string Normalize(string manifest) => manifest.ReplaceLineEndings("\n").Trim();
+}

@@ -1,0 +1,46 @@
+# Sourced by the bench scripts: start the shop graph with the AppHost (processes mode), wait until every service is
+# Healthy, and stop it, waiting until no server of the run is left (the next start refuses a busy data folder).
+# Set GRAPH_CONFIGURATION=Release to run the AppHost and the services in Release.
+
+graph_data_root="$PWD/.aspireshop/data"
+graph_services=(http://localhost:5101 http://localhost:5102 http://localhost:5100) # catalog-api, ordering-worker, web-blazor
+graph_pid=""
+
+graph_healthy() { curl -s --max-time 1 "$1/health" 2>/dev/null | grep -q '"status":"Healthy"'; }
+
+graph_servers_left() { grep -lsa "ASPIRESHOP_DATA_ROOT=$graph_data_root" /proc/[0-9]*/environ 2>/dev/null | wc -l; }
+
+# graph_start LOG [AppHost arguments...]: returns once every service answers Healthy (fails after 180 s).
+graph_start() {
+  local log=$1; shift
+  DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true \
+    dotnet run -c "${GRAPH_CONFIGURATION:-Debug}" --project AppHost/AppHost.csproj --no-build --launch-profile http -- "$@" >"$log" 2>&1 &
+  graph_pid=$!
+  local deadline=$(( $(date +%s) + 180 )) url
+  for url in "${graph_services[@]}"; do
+    until graph_healthy "$url"; do
+      if (( $(date +%s) > deadline )) || ! kill -0 "$graph_pid" 2>/dev/null; then
+        echo "graph: $url never became Healthy; AppHost log: $log" >&2
+        graph_stop
+        return 1
+      fi
+      sleep 0.1
+    done
+  done
+}
+
+graph_stop() {
+  [ -n "$graph_pid" ] || return 0
+  kill -TERM "$graph_pid" 2>/dev/null || true
+  wait "$graph_pid" 2>/dev/null || true
+  graph_pid=""
+  while (( $(graph_servers_left) > 0 )); do sleep 0.1; done
+}
+
+# graph_service_url NAME: the service's own address (its process's listening port), bypassing the dashboard's proxy.
+graph_service_url() {
+  local pid port
+  pid=$(pgrep -f "/$1/bin/.*/$1" | head -1)
+  port=$(ss -ltnpH | grep "pid=$pid," | grep -o '127.0.0.1:[0-9]*' | head -1 | grep -o '[0-9]*$')
+  echo "http://127.0.0.1:$port"
+}
