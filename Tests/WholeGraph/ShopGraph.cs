@@ -30,11 +30,17 @@ public static class ShopGraph
             await app.StartAsync(timeout.Token);
             var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
             var model = app.Services.GetRequiredService<DistributedApplicationModel>();
-            // Hidden resources (such as the rebuilders Aspire adds for projects) are not started and never report health.
-            await Task.WhenAll(model.Resources.Select(resource => notifications.WaitForResourceAsync(
+            // Hidden resources (such as the rebuilders Aspire adds for projects) are not started and never report
+            // health. A resource that failed is reported at once, with the end of its log, instead of at the timeout.
+            var settled = await Task.WhenAll(model.Resources.Select(resource => notifications.WaitForResourceAsync(
                 resource.Name,
-                e => e.Snapshot.IsHidden || e.Snapshot.HealthStatus == HealthStatus.Healthy,
+                e => e.Snapshot.IsHidden || e.Snapshot.HealthStatus == HealthStatus.Healthy || HasFailed(e),
                 timeout.Token)));
+            if (settled.FirstOrDefault(HasFailed) is { } failed)
+            {
+                throw new InvalidOperationException(
+                    $"{failed.Resource.Name} is {failed.Snapshot.State?.Text}; its log ends:\n{await LogTailAsync(app, failed.Resource.Name)}");
+            }
         }
         catch
         {
@@ -43,6 +49,28 @@ public static class ShopGraph
         }
 
         return (app, clock.Elapsed);
+    }
+
+    private static bool HasFailed(ResourceEvent e)
+        => e.Snapshot.State?.Text is "FailedToStart" or "Exited" or "Finished" && !e.Snapshot.IsHidden;
+
+    private static async Task<string> LogTailAsync(DistributedApplication app, string resourceName)
+    {
+        var lines = new List<string>();
+        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(resourceName).WithCancellation(enough.Token))
+            {
+                lines.AddRange(batch.Select(line => line.Content));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The backlog has been read; the log stays open while the application runs.
+        }
+
+        return string.Join('\n', lines.TakeLast(30));
     }
 
     public static void DeleteDataRoot(string dataRoot)

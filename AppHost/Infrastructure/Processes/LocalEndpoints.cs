@@ -18,10 +18,35 @@ public static class LocalEndpoints
         return builder.WithEndpoint(port: port, targetPort: port, scheme: scheme, name: name, isProxied: false);
     }
 
+    // A port below the kernel's ephemeral range: ports from bind(0) come from that range, where any outgoing
+    // connection made before the server starts (health checks, the services) can take the port first.
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var ephemeralStart = EphemeralRangeStart();
+        var low = Math.Min(20_000, ephemeralStart - 1_000);
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(low, ephemeralStart);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
+        throw new InfrastructureSetupException($"no free TCP port found between {low} and {ephemeralStart} on loopback.");
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        return File.Exists(range) && int.TryParse(File.ReadAllText(range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var start)
+            ? start
+            : 32_768;
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace AspireShop.AppHost.Infrastructure.Processes;
 
@@ -121,14 +122,42 @@ public static class PostgresProcessBuilderExtensions
         var notifications = services.GetRequiredService<ResourceNotificationService>();
         await notifications.WaitForDependenciesAsync(standby, cancellationToken);
 
-        await PrepareEmptyDirectoryAsync(standby, account, cancellationToken);
         var primaryPort = await primary.Endpoint.Property(EndpointProperty.TargetPort).GetValueAsync(cancellationToken);
-        await RunAsAsync(account, binaries.PgBaseBackup,
-            ["-h", "localhost", "-p", primaryPort!, "-U", PostgresProcessResource.SuperUser, "-D", standby.DataDirectory,
-             "-X", "stream", "-C", "-S", standby.SlotName, "-R", "--no-sync"],
-            logger,
-            environment: new Dictionary<string, string> { ["PGPASSWORD"] = (await primary.Password.GetValueAsync(cancellationToken))! },
-            cancellationToken: cancellationToken);
+        var password = (await primary.Password.GetValueAsync(cancellationToken))!;
+
+        // The standby's slot keeps the primary's WAL until the standby has it; created here rather than by
+        // pg_basebackup -C so that a retried clone reuses it.
+        await using (var connection = new NpgsqlConnection(await primary.ConnectionStringExpression.GetValueAsync(cancellationToken)))
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var createSlot = new NpgsqlCommand(
+                "SELECT pg_create_physical_replication_slot(@slot) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot)",
+                connection);
+            createSlot.Parameters.AddWithValue("slot", standby.SlotName);
+            await createSlot.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // A clone can fail for passing reasons (the primary busy with another standby's clone, a connection reset):
+        // retry a few times from an empty folder before giving the resource up.
+        for (var attempt = 1; ; attempt++)
+        {
+            await PrepareEmptyDirectoryAsync(standby, account, cancellationToken);
+            try
+            {
+                await RunAsAsync(account, binaries.PgBaseBackup,
+                    ["-h", "localhost", "-p", primaryPort!, "-U", PostgresProcessResource.SuperUser, "-D", standby.DataDirectory,
+                     "-X", "stream", "-S", standby.SlotName, "-R", "--no-sync"],
+                    logger,
+                    environment: new Dictionary<string, string> { ["PGPASSWORD"] = password },
+                    cancellationToken: cancellationToken);
+                return;
+            }
+            catch (InvalidOperationException e) when (attempt < 3)
+            {
+                logger.LogWarning("Cloning the primary failed (attempt {Attempt}): {Problem}; retrying.", attempt, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
+            }
+        }
     }
 
     private static async Task PrepareEmptyDirectoryAsync(PostgresProcessResource server, ServiceAccount account, CancellationToken cancellationToken)
