@@ -17,9 +17,14 @@ catch (InfrastructureSetupException problem)
 var catalogAdminSigningKey = builder.AddParameter(
     "catalog-admin-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
 
+// Signs the buyer tokens the shop front issues and the order API checks.
+var buyerTokenSigningKey = builder.AddParameter(
+    "buyer-token-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
+
 var catalogApi = builder.AddProject<Projects.Catalog_Api>("catalog-api")
     .WithReadinessProbe()
     .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
+    .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.CatalogReadDb)
     .WithDependency(infrastructure.Cache)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Catalog.Api.Catalog;
+using Catalog.Api.Ordering;
 using Catalog.Api.Security;
 using Scalar.AspNetCore;
 
@@ -9,6 +10,7 @@ builder.AddServiceDefaults();
 builder.AddCatalog();
 builder.AddRabbitMQClient("messaging");
 builder.AddCatalogAdminAuthentication();
+builder.AddOrdering();
 builder.AddClientRateLimiting();
 
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
@@ -48,6 +50,7 @@ if (app.Environment.IsDevelopment())
 }
 
 app.MapCatalogApi();
+app.MapOrdersApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -1,7 +1,5 @@
-using System.Text;
 using Catalog.Api.Catalog;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Catalog.Api.Security;
 
@@ -19,14 +17,10 @@ public static class AdminAuthentication
 
     public static IHostApplicationBuilder AddCatalogAdminAuthentication(this IHostApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection("CatalogAdmin");
-        var authority = section["Authority"];
-        var signingKey = section["SigningKey"];
-        if (string.IsNullOrEmpty(authority) && (signingKey is null || Encoding.UTF8.GetByteCount(signingKey) < 32))
-        {
-            throw new InvalidOperationException(
-                "CatalogAdmin:SigningKey must be at least 32 bytes (or set CatalogAdmin:Authority); the AppHost supplies it as the catalog-admin-signing-key parameter.");
-        }
+        var authority = builder.Configuration["CatalogAdmin:Authority"];
+        var key = string.IsNullOrEmpty(authority)
+            ? SignedTokenValidation.RequiredKey(builder.Configuration, "CatalogAdmin:SigningKey", "catalog-admin-signing-key")
+            : null;
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(options =>
@@ -34,14 +28,8 @@ public static class AdminAuthentication
                 options.MapInboundClaims = false;
                 options.Authority = authority;
                 options.Audience = Audience;
-                options.TokenValidationParameters = new TokenValidationParameters
-                {
-                    ValidIssuer = string.IsNullOrEmpty(authority) ? Issuer : authority,
-                    ValidAudience = Audience,
-                    RoleClaimType = RoleClaim,
-                    NameClaimType = "sub",
-                    IssuerSigningKey = signingKey is null ? null : new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)),
-                };
+                options.TokenValidationParameters = SignedTokenValidation.For(
+                    string.IsNullOrEmpty(authority) ? Issuer : authority, Audience, key, RoleClaim);
             });
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(CatalogApi.AdminPolicy, policy => policy.RequireRole(CatalogApi.AdminPolicy));

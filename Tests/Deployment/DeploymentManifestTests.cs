@@ -44,7 +44,7 @@ public sealed class DeploymentManifestTests
 
         AssertEnvironment(resources, "catalog-api",
             "ConnectionStrings__catalogdb", "ConnectionStrings__catalogdb-replica", "ConnectionStrings__cache",
-            "ConnectionStrings__messaging", "CatalogAdmin__SigningKey");
+            "ConnectionStrings__messaging", "CatalogAdmin__SigningKey", "Buyers__SigningKey");
         AssertEnvironment(resources, "ordering-worker",
             "ConnectionStrings__catalogdb", "ConnectionStrings__cache", "ConnectionStrings__messaging");
         AssertEnvironment(resources, "web-blazor", "ConnectionStrings__cache", "services__catalog-api__http__0");

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Catalog.Api.Catalog.Data;
 
 /// <summary>
-/// Applies the migrations and the seed when the service starts, and reports Unhealthy until that is done so no
+/// Applies the migrations (catalog, then orders) and the seed when the service starts, and reports Unhealthy until that is done so no
 /// traffic is routed to a replica whose schema is not there yet. EF Core takes a database-wide migration lock, so
 /// several replicas starting together apply each migration exactly once; the loser waits, then finds nothing to do.
 /// </summary>
@@ -26,10 +26,10 @@ public sealed class CatalogDatabaseInitializer(
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
-                await db.Database.MigrateAsync(stoppingToken);
+                await scope.ServiceProvider.GetRequiredService<CatalogDbContext>().Database.MigrateAsync(stoppingToken);
+                await scope.ServiceProvider.GetRequiredService<Ordering.Data.OrderingDbContext>().Database.MigrateAsync(stoppingToken);
                 _ready = true;
-                logger.LogInformation("Catalog schema is up to date.");
+                logger.LogInformation("Catalog and order schemas are up to date.");
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Catalog.Api.Ordering.Data;
+
+/// <summary>
+/// Orders and their outbox, on the PRIMARY, in their own schema with their own migrations: they live beside the
+/// catalog today and can move to databases of their own (order shards) without touching the catalog.
+/// </summary>
+public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> options) : DbContext(options)
+{
+    public const string Schema = "ordering";
+
+    public DbSet<Order> Orders => Set<Order>();
+
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+
+        modelBuilder.Entity<Order>(order =>
+        {
+            order.ToTable("orders");
+            order.Property(o => o.BuyerId).HasMaxLength(100);
+            order.Property(o => o.IdempotencyKey).HasMaxLength(100);
+            order.Property(o => o.BuyerName).HasMaxLength(100);
+            order.Property(o => o.Email).HasMaxLength(254);
+            order.Property(o => o.Status).HasConversion<string>().HasMaxLength(20);
+            order.Property(o => o.RejectionReason).HasMaxLength(200);
+            order.Property(o => o.Total).HasPrecision(12, 2);
+            order.OwnsOne(o => o.ShippingAddress, address =>
+            {
+                address.Property(a => a.Street).HasMaxLength(200);
+                address.Property(a => a.City).HasMaxLength(100);
+                address.Property(a => a.PostalCode).HasMaxLength(20);
+                address.Property(a => a.Country).HasMaxLength(100);
+            });
+            order.HasIndex(o => new { o.BuyerId, o.IdempotencyKey }).IsUnique();
+            order.HasIndex(o => new { o.BuyerId, o.SubmittedAt });
+            order.HasMany(o => o.Lines).WithOne().HasForeignKey(l => l.OrderId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<OrderLine>(line =>
+        {
+            line.ToTable("order_lines");
+            line.HasKey(l => new { l.OrderId, l.ProductId });
+            line.Property(l => l.ProductName).HasMaxLength(100);
+            line.Property(l => l.UnitPrice).HasPrecision(10, 2);
+        });
+
+        modelBuilder.Entity<OutboxMessage>(message =>
+        {
+            message.ToTable("outbox");
+            message.Property(m => m.Type).HasMaxLength(100);
+            message.Property(m => m.Payload).HasColumnType("jsonb");
+            message.Property(m => m.TraceParent).HasMaxLength(55);
+            message.HasIndex(m => m.MessageId).IsUnique();
+            // The relay only ever looks for unsent messages: a partial index stays small however long the history.
+            message.HasIndex(m => m.Id).HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_outbox_pending");
+        });
+    }
+}

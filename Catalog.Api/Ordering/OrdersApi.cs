@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using System.Text.Json;
+using AspireShop.Contracts;
+using Catalog.Api.Catalog.Data;
+using Catalog.Api.Ordering.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Catalog.Api.Ordering;
+
+public static class OrdersApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    private const int MaxIdempotencyKeyLength = 100;
+    private const int MaxOrdersListed = 50;
+
+    public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
+    {
+        var orders = app.MapGroup("/api/v1/orders").WithTags("Orders")
+            .RequireAuthorization(BuyerAuthentication.Policy)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+        orders.MapPost("/", SubmitOrder)
+            .WithSummary($"Accepts an order (202); send an {IdempotencyKeyHeader} header: the same key returns the first result.")
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        orders.MapGet("/{id:guid}", GetOrder).WithSummary("One of the buyer's orders.");
+        orders.MapGet("/", ListOrders).WithSummary($"The buyer's latest {MaxOrdersListed} orders, newest first.")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        return app;
+    }
+
+    private static async Task<Results<Accepted<OrderDto>, ValidationProblem, ProblemHttpResult>> SubmitOrder(
+        SubmitOrderRequest request,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        ClaimsPrincipal buyer,
+        CatalogDbContext catalog,
+        OrderingDbContext ordering,
+        OrderOutboxSignal outbox,
+        TimeProvider clock,
+        CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > MaxIdempotencyKeyLength || idempotencyKey.Any(char.IsControl))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                [IdempotencyKeyHeader] = [$"Send a key of 1 to {MaxIdempotencyKeyLength} characters that is unique to this order (a new GUID will do)."],
+            });
+        }
+
+        var buyerId = buyer.Identity!.Name!;
+        if (await FindByKeyAsync(ordering, buyerId, idempotencyKey, ct) is { } earlier)
+        {
+            return Accepted(earlier);
+        }
+
+        if (request.Lines.GroupBy(l => l.ProductId).Any(g => g.Count() > 1))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["lines"] = ["Name each product once, with the quantity you want."],
+            });
+        }
+
+        // Prices and names come from the catalog as the primary has them now, never from the client.
+        var productIds = request.Lines.Select(l => l.ProductId).ToList();
+        var products = await catalog.Products.AsNoTracking()
+            .Where(p => productIds.Contains(p.Id))
+            .Select(p => new { p.Id, p.Name, p.Price })
+            .ToDictionaryAsync(p => p.Id, ct);
+        var unknown = productIds.Where(id => !products.ContainsKey(id)).ToList();
+        if (unknown.Count > 0)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status422UnprocessableEntity,
+                title: "Unknown products",
+                detail: $"The catalog has no product {string.Join(", ", unknown)}.",
+                extensions: new Dictionary<string, object?> { ["unknownProductIds"] = unknown });
+        }
+
+        var now = clock.GetUtcNow();
+        var order = new Order
+        {
+            Id = Guid.CreateVersion7(now),
+            BuyerId = buyerId,
+            IdempotencyKey = idempotencyKey,
+            BuyerName = request.BuyerName.Trim(),
+            Email = request.Email.Trim(),
+            ShippingAddress = new ShippingAddress
+            {
+                Street = request.ShippingAddress.Street.Trim(),
+                City = request.ShippingAddress.City.Trim(),
+                PostalCode = request.ShippingAddress.PostalCode.Trim(),
+                Country = request.ShippingAddress.Country.Trim(),
+            },
+            Status = OrderStatus.Submitted,
+            SubmittedAt = now,
+            Lines = request.Lines.Select(l => new OrderLine
+            {
+                ProductId = l.ProductId,
+                ProductName = products[l.ProductId].Name,
+                UnitPrice = products[l.ProductId].Price,
+                Quantity = l.Quantity,
+            }).ToList(),
+        };
+        order.Total = order.Lines.Sum(l => l.UnitPrice * l.Quantity);
+
+        // The order and its message commit together (one SaveChanges is one transaction): no order without its
+        // message, no message for an order that was not stored.
+        ordering.Orders.Add(order);
+        ordering.Outbox.Add(new OutboxMessage
+        {
+            MessageId = Guid.CreateVersion7(now),
+            Type = OrderMessaging.OrderSubmittedType,
+            Payload = JsonSerializer.Serialize(
+                new OrderSubmitted(order.Id, buyerId, order.Lines.Select(l => new OrderSubmittedLine(l.ProductId, l.Quantity)).ToList(), now),
+                OrderingJsonContext.Default.OrderSubmitted),
+            TraceParent = Activity.Current?.Id,
+            CreatedAt = now,
+        });
+        try
+        {
+            await ordering.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // The same key raced in from a concurrent request and won: answer with its order.
+            ordering.ChangeTracker.Clear();
+            return Accepted((await FindByKeyAsync(ordering, buyerId, idempotencyKey, ct))!);
+        }
+
+        outbox.Notify();
+        return Accepted(order);
+    }
+
+    private static async Task<Results<Ok<OrderDto>, ProblemHttpResult>> GetOrder(
+        Guid id, ClaimsPrincipal buyer, OrderingDbContext ordering, CancellationToken ct)
+    {
+        // Another buyer's order answers exactly like a missing one: its existence is not revealed.
+        var order = await ordering.Orders.AsNoTracking().Include(o => o.Lines)
+            .SingleOrDefaultAsync(o => o.Id == id && o.BuyerId == buyer.Identity!.Name, ct);
+        return order is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"You have no order {id}.")
+            : TypedResults.Ok(ToDto(order));
+    }
+
+    private static async Task<Results<Ok<List<OrderDto>>, ProblemHttpResult>> ListOrders(
+        string? buyerId, ClaimsPrincipal buyer, OrderingDbContext ordering, CancellationToken ct)
+    {
+        if (buyerId is not null && buyerId != buyer.Identity!.Name)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your orders",
+                detail: "A buyer can list only their own orders.");
+        }
+
+        var orders = await ordering.Orders.AsNoTracking().Include(o => o.Lines)
+            .Where(o => o.BuyerId == buyer.Identity!.Name)
+            .OrderByDescending(o => o.SubmittedAt).Take(MaxOrdersListed)
+            .ToListAsync(ct);
+        return TypedResults.Ok(orders.Select(ToDto).ToList());
+    }
+
+    private static Task<Order?> FindByKeyAsync(OrderingDbContext ordering, string buyerId, string key, CancellationToken ct)
+        => ordering.Orders.AsNoTracking().Include(o => o.Lines)
+            .SingleOrDefaultAsync(o => o.BuyerId == buyerId && o.IdempotencyKey == key, ct);
+
+    private static Accepted<OrderDto> Accepted(Order order) => TypedResults.Accepted($"/api/v1/orders/{order.Id}", ToDto(order));
+
+    private static OrderDto ToDto(Order order) => new(
+        order.Id,
+        order.Status.ToString(),
+        order.RejectionReason,
+        order.Total,
+        order.SubmittedAt,
+        order.CompletedAt,
+        order.BuyerName,
+        order.Email,
+        new AddressRequest(order.ShippingAddress.Street, order.ShippingAddress.City, order.ShippingAddress.PostalCode, order.ShippingAddress.Country),
+        order.Lines.OrderBy(l => l.ProductId).Select(l => new OrderLineDto(l.ProductId, l.ProductName, l.UnitPrice, l.Quantity)).ToList());
+}

@@ -1,0 +1,202 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using AspireShop.Contracts;
+using Catalog.Api.Ordering;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using RabbitMQ.Client;
+using Tests.WholeGraph;
+
+namespace Tests.Ordering;
+
+/// <summary>Order intake through the running graph: accepted once, stored with its message, relayed to RabbitMQ.</summary>
+[Collection(ShopGraphCollection.Name)]
+public sealed class OrderIntakeTests(ShopGraphFixture graph)
+{
+    private static readonly AddressRequest Address = new("1 Harbour Street", "Portsmouth", "PO1 2AB", "United Kingdom");
+
+    private static SubmitOrderRequest Order(params OrderLineRequest[] lines) => new([.. lines], "Ada Lovelace", "ada@example.com", Address);
+
+    private static HttpRequestMessage Submit(SubmitOrderRequest order, string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders") { Content = JsonContent.Create(order) };
+        if (key is not null)
+        {
+            request.Headers.Add(OrdersApi.IdempotencyKeyHeader, key);
+        }
+
+        return request;
+    }
+
+    [Fact]
+    public async Task SubmittedOrderIsAcceptedPricedByTheCatalogAndReadable()
+    {
+        using var buyer = await BuyerTokens.ClientForAsync(graph.App, $"buyer-{Guid.NewGuid():N}");
+        using var response = await buyer.SendAsync(Submit(Order(new(2, 2), new(3, 1)), Guid.NewGuid().ToString()));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var order = (await response.Content.ReadFromJsonAsync<OrderDto>())!;
+        Assert.Equal($"/api/v1/orders/{order.Id}", response.Headers.Location?.OriginalString);
+        Assert.Equal("Submitted", order.Status);
+        Assert.Equal(order.Lines.Sum(l => l.UnitPrice * l.Quantity), order.Total);
+        Assert.All(order.Lines, line => Assert.True(line.UnitPrice > 0));
+
+        var read = await buyer.GetFromJsonAsync<OrderDto>(response.Headers.Location!.OriginalString);
+        Assert.Equal(order.Id, read!.Id);
+    }
+
+    [Fact]
+    public async Task SameIdempotencyKeyMakesOneOrderEvenWhenRepeatedConcurrently()
+    {
+        var buyerId = $"buyer-{Guid.NewGuid():N}";
+        using var buyer = await BuyerTokens.ClientForAsync(graph.App, buyerId);
+        var key = Guid.NewGuid().ToString();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            using var response = await buyer.SendAsync(Submit(Order(new OrderLineRequest(4, 1)), key));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<OrderDto>())!.Id;
+        }));
+
+        Assert.Single(answers.Distinct());
+        var listed = await buyer.GetFromJsonAsync<List<OrderDto>>("/api/v1/orders");
+        Assert.Single(listed!);
+    }
+
+    [Theory]
+    [InlineData("""{"lines":[],"buyerName":"Ada","email":"ada@example.com","shippingAddress":{"street":"1","city":"P","postalCode":"1","country":"UK"}}""", "Lines")]
+    [InlineData("""{"lines":[{"productId":1,"quantity":1}],"buyerName":"Ada","email":"not-an-email","shippingAddress":{"street":"1","city":"P","postalCode":"1","country":"UK"}}""", "Email")]
+    [InlineData("""{"lines":[{"productId":1,"quantity":0}],"buyerName":"Ada","email":"ada@example.com","shippingAddress":{"street":"1","city":"P","postalCode":"1","country":"UK"}}""", "Quantity")]
+    [InlineData("""{"lines":[{"productId":1,"quantity":1}],"buyerName":"","email":"ada@example.com","shippingAddress":{"street":"1","city":"P","postalCode":"1","country":"UK"}}""", "BuyerName")]
+    [InlineData("""{"lines":[{"productId":1,"quantity":1},{"productId":1,"quantity":2}],"buyerName":"Ada","email":"ada@example.com","shippingAddress":{"street":"1","city":"P","postalCode":"1","country":"UK"}}""", "lines")]
+    public async Task InvalidOrderIsA400NamingTheField(string json, string field)
+    {
+        using var buyer = await BuyerTokens.ClientForAsync(graph.App, $"buyer-{Guid.NewGuid():N}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Add(OrdersApi.IdempotencyKeyHeader, Guid.NewGuid().ToString());
+        using var response = await buyer.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>();
+        Assert.Contains(problem!.Errors.Keys, key => key.Contains(field, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MissingIdempotencyKeyIsA400NamingTheHeader()
+    {
+        using var buyer = await BuyerTokens.ClientForAsync(graph.App, $"buyer-{Guid.NewGuid():N}");
+        using var response = await buyer.SendAsync(Submit(Order(new OrderLineRequest(1, 1))));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>();
+        Assert.Contains(OrdersApi.IdempotencyKeyHeader, problem!.Errors.Keys);
+    }
+
+    [Fact]
+    public async Task UnknownProductIsA422AndNoOrderIsMade()
+    {
+        using var buyer = await BuyerTokens.ClientForAsync(graph.App, $"buyer-{Guid.NewGuid():N}");
+        using var response = await buyer.SendAsync(Submit(Order(new(1, 1), new(999_999, 1)), Guid.NewGuid().ToString()));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("999999", await response.Content.ReadAsStringAsync());
+        Assert.Empty((await buyer.GetFromJsonAsync<List<OrderDto>>("/api/v1/orders"))!);
+    }
+
+    [Fact]
+    public async Task WithoutABuyerTokenIs401()
+    {
+        using var anonymous = graph.App.CreateHttpClient("catalog-api");
+        using var response = await anonymous.SendAsync(Submit(Order(new OrderLineRequest(1, 1)), Guid.NewGuid().ToString()));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ABuyerCannotSeeAnotherBuyersOrders()
+    {
+        var aliceId = $"alice-{Guid.NewGuid():N}";
+        using var alice = await BuyerTokens.ClientForAsync(graph.App, aliceId);
+        using var bob = await BuyerTokens.ClientForAsync(graph.App, $"bob-{Guid.NewGuid():N}");
+        using var placed = await alice.SendAsync(Submit(Order(new OrderLineRequest(5, 1)), Guid.NewGuid().ToString()));
+        var location = placed.Headers.Location!.OriginalString;
+
+        using var peek = await bob.GetAsync(location);
+        Assert.Equal(HttpStatusCode.NotFound, peek.StatusCode);
+        using var list = await bob.GetAsync($"/api/v1/orders?buyerId={aliceId}");
+        Assert.Equal(HttpStatusCode.Forbidden, list.StatusCode);
+        Assert.Empty((await bob.GetFromJsonAsync<List<OrderDto>>("/api/v1/orders"))!);
+    }
+
+    [Fact]
+    public async Task OrderMessageIsPublishedToTheDurableQueue()
+    {
+        using var buyer = await BuyerTokens.ClientForAsync(graph.App, $"buyer-{Guid.NewGuid():N}");
+        using var response = await buyer.SendAsync(Submit(Order(new OrderLineRequest(6, 1)), Guid.NewGuid().ToString()));
+        var order = (await response.Content.ReadFromJsonAsync<OrderDto>())!;
+
+        Assert.True(await OutboxSentAsync(order.Id, TimeSpan.FromSeconds(15)), "the relay did not publish the order's message");
+
+        var factory = new ConnectionFactory { Uri = new Uri((await graph.App.GetConnectionStringAsync("messaging"))!) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var queue = await channel.QueueDeclarePassiveAsync(OrderTopology.OrderSubmittedQueue);
+        Assert.True(queue.MessageCount >= 1);
+    }
+
+    [Fact]
+    public async Task WhileRabbitMQIsDownOrdersAreAcceptedAndPublishedOnceItIsBack()
+    {
+        var commands = graph.App.Services.GetRequiredService<ResourceCommandService>();
+        var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
+        using var buyer = await BuyerTokens.ClientForAsync(graph.App, $"buyer-{Guid.NewGuid():N}");
+
+        Assert.True((await commands.ExecuteCommandAsync("messaging", KnownResourceCommands.StopCommand)).Success);
+        Guid orderId;
+        try
+        {
+            await notifications.WaitForResourceAsync("messaging", KnownResourceStates.TerminalStates);
+            using var response = await buyer.SendAsync(Submit(Order(new OrderLineRequest(7, 1)), Guid.NewGuid().ToString()));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            orderId = (await response.Content.ReadFromJsonAsync<OrderDto>())!.Id;
+            Assert.False(await OutboxSentAsync(orderId, TimeSpan.FromSeconds(1)));
+        }
+        finally
+        {
+            Assert.True((await commands.ExecuteCommandAsync("messaging", KnownResourceCommands.StartCommand)).Success);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await notifications.WaitForResourceHealthyAsync("messaging", timeout.Token);
+            foreach (var service in new[] { "catalog-api", "ordering-worker" })
+            {
+                await notifications.WaitForResourceAsync(service, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, timeout.Token);
+            }
+        }
+
+        Assert.True(await OutboxSentAsync(orderId, TimeSpan.FromSeconds(45)), "the order's message was not published after the broker came back");
+    }
+
+    private async Task<bool> OutboxSentAsync(Guid orderId, TimeSpan within)
+    {
+        await using var connection = new NpgsqlConnection(await graph.App.GetConnectionStringAsync("catalogdb"));
+        await connection.OpenAsync();
+        var deadline = DateTime.UtcNow + within;
+        do
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT \"SentAt\" IS NOT NULL FROM ordering.outbox WHERE \"Payload\"->>'orderId' = @id", connection);
+            command.Parameters.AddWithValue("id", orderId.ToString());
+            if (await command.ExecuteScalarAsync() is true)
+            {
+                return true;
+            }
+
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        return false;
+    }
+}
