@@ -30,11 +30,15 @@ var catalogApi = builder.AddProject<Projects.Catalog_Api>("catalog-api")
     .WithDependency(infrastructure.Cache)
     .WithDependency(infrastructure.Messaging);
 
-builder.AddProject<Projects.Ordering_Worker>("ordering-worker")
+var orderingWorker = builder.AddProject<Projects.Ordering_Worker>("ordering-worker")
     .WithReadinessProbe()
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.Cache)
     .WithDependency(infrastructure.Messaging);
+if (infrastructure.MailPickupDirectory is { } mailPickup)
+{
+    orderingWorker.WithEnvironment("Mail__PickupDirectory", mailPickup);
+}
 
 // The site references Catalog.Api but does not wait for it: a shop front must come up, and say the catalog is
 // unavailable, even while the API is down or still starting (its /health reports that as Degraded).

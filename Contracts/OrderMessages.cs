@@ -18,3 +18,6 @@ public static class OrderMessaging
 public sealed record OrderSubmitted(Guid OrderId, string BuyerId, IReadOnlyList<OrderSubmittedLine> Lines, DateTimeOffset SubmittedAt);
 
 public sealed record OrderSubmittedLine(int ProductId, int Quantity);
+
+/// <summary>An order reached its final status: Confirmed (stock reserved) or Rejected (with the reason).</summary>
+public sealed record OrderStatusChanged(Guid OrderId, string BuyerId, string Status, string? Reason, DateTimeOffset ChangedAt);

@@ -14,6 +14,9 @@ public sealed record ShopInfrastructure(
     IResourceBuilder<IResourceWithConnectionString> Cache,
     IResourceBuilder<IResourceWithConnectionString> Messaging)
 {
+    /// <summary>Where Ordering.Worker drops buyers' mails as .eml files in run mode (null: its own default).</summary>
+    public string? MailPickupDirectory { get; init; }
+
     public const string CatalogDbName = "catalogdb";
     public const string CatalogReadDbName = "catalogdb-replica";
     public const string CatalogDatabase = "catalog";

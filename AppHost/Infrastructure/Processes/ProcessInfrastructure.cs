@@ -36,6 +36,9 @@ internal static class ProcessInfrastructure
             catalogDb,
             catalogReadDb,
             builder.AddRedisProcess(ShopInfrastructure.CacheName, binaries, dataRoot),
-            builder.AddRabbitMQProcess(ShopInfrastructure.MessagingName, binaries, dataRoot));
+            builder.AddRabbitMQProcess(ShopInfrastructure.MessagingName, binaries, dataRoot))
+        {
+            MailPickupDirectory = dataRoot.For("mail-pickup"),
+        };
     }
 }

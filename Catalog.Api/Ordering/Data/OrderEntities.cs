@@ -83,3 +83,14 @@ public sealed class OutboxMessage
 
     public int Attempts { get; set; }
 }
+
+/// <summary>
+/// A message the order processor has handled, recorded in the same transaction as its effect: a redelivered message
+/// finds its id here and changes nothing (exactly-once effect over at-least-once delivery).
+/// </summary>
+public sealed class InboxMessage
+{
+    public Guid MessageId { get; set; }
+
+    public DateTimeOffset ProcessedAt { get; set; }
+}

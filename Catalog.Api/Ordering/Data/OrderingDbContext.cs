@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Catalog.Api.Ordering.Data;
 
 /// <summary>
-/// Orders and their outbox, on the PRIMARY, in their own schema with their own migrations: they live beside the
+/// Orders, their outbox and the order processor's inbox, on the PRIMARY, in their own schema with their own migrations: they live beside the
 /// catalog today and can move to databases of their own (order shards) without touching the catalog.
 /// </summary>
 public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> options) : DbContext(options)
@@ -13,6 +13,8 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
     public DbSet<Order> Orders => Set<Order>();
 
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+
+    public DbSet<InboxMessage> Inbox => Set<InboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -46,6 +48,12 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
             line.HasKey(l => new { l.OrderId, l.ProductId });
             line.Property(l => l.ProductName).HasMaxLength(100);
             line.Property(l => l.UnitPrice).HasPrecision(10, 2);
+        });
+
+        modelBuilder.Entity<InboxMessage>(message =>
+        {
+            message.ToTable("inbox");
+            message.HasKey(m => m.MessageId);
         });
 
         modelBuilder.Entity<OutboxMessage>(message =>

@@ -23,6 +23,20 @@ namespace Catalog.Api.Ordering.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Catalog.Api.Ordering.Data.InboxMessage", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("ProcessedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("MessageId");
+
+                    b.ToTable("inbox", "ordering");
+                });
+
             modelBuilder.Entity("Catalog.Api.Ordering.Data.Order", b =>
                 {
                     b.Property<Guid>("Id")

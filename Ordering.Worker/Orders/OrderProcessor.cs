@@ -1,0 +1,124 @@
+using System.Text.Json;
+using AspireShop.Contracts;
+using Npgsql;
+
+namespace Ordering.Worker.Orders;
+
+public sealed record ProcessingOutcome(bool AlreadyProcessed, string? Status, string? Reason, IReadOnlyList<int> ProductIds, OrderMail? Mail);
+
+public sealed record OrderMail(Guid OrderId, string BuyerName, string Email, string Status, string? Reason, decimal Total);
+
+/// <summary>
+/// Processes one OrderSubmitted message in ONE transaction on the primary: record the message in the inbox (a
+/// redelivery stops there), reserve stock for every line or none, set the order Confirmed or Rejected, and write the
+/// OrderStatusChanged message to the outbox. Stock is reserved with a conditional UPDATE on each product row, so two
+/// orders for the last unit cannot both get it: the second finds the row already decremented.
+/// </summary>
+public sealed class OrderProcessor(NpgsqlDataSource database, TimeProvider clock)
+{
+    public async Task<ProcessingOutcome> ProcessAsync(Guid messageId, OrderSubmitted submitted, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using (var inbox = new NpgsqlCommand(
+            """INSERT INTO ordering.inbox ("MessageId", "ProcessedAt") VALUES (@id, @now) ON CONFLICT DO NOTHING""", connection, transaction))
+        {
+            inbox.Parameters.AddWithValue("id", messageId);
+            inbox.Parameters.AddWithValue("now", clock.GetUtcNow());
+            if (await inbox.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                return new ProcessingOutcome(true, null, null, [], null);
+            }
+        }
+
+        var order = await LockOrderAsync(connection, transaction, submitted.OrderId, cancellationToken);
+        if (order is null || order.Status != "Submitted")
+        {
+            // Gone, or already decided (by an earlier message with another id): nothing more to do.
+            await transaction.CommitAsync(cancellationToken);
+            return new ProcessingOutcome(false, order?.Status, null, [], null);
+        }
+
+        var reason = await ReserveStockAsync(connection, transaction, submitted, cancellationToken);
+        var status = reason is null ? "Confirmed" : "Rejected";
+        var now = clock.GetUtcNow();
+
+        await using (var update = new NpgsqlCommand(
+            """UPDATE ordering.orders SET "Status" = @status, "RejectionReason" = @reason, "CompletedAt" = @now WHERE "Id" = @id""",
+            connection, transaction))
+        {
+            update.Parameters.AddWithValue("status", status);
+            update.Parameters.AddWithValue("reason", (object?)reason ?? DBNull.Value);
+            update.Parameters.AddWithValue("now", now);
+            update.Parameters.AddWithValue("id", submitted.OrderId);
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var outbox = new NpgsqlCommand(
+            """
+            INSERT INTO ordering.outbox ("MessageId", "Type", "Payload", "TraceParent", "CreatedAt", "Attempts")
+            VALUES (@messageId, @type, @payload::jsonb, @traceParent, @now, 0)
+            """, connection, transaction))
+        {
+            outbox.Parameters.AddWithValue("messageId", Guid.CreateVersion7(now));
+            outbox.Parameters.AddWithValue("type", OrderMessaging.OrderStatusChangedType);
+            outbox.Parameters.AddWithValue("payload", JsonSerializer.Serialize(
+                new OrderStatusChanged(submitted.OrderId, submitted.BuyerId, status, reason, now), WorkerJsonContext.Default.OrderStatusChanged));
+            outbox.Parameters.AddWithValue("traceParent", (object?)System.Diagnostics.Activity.Current?.Id ?? DBNull.Value);
+            outbox.Parameters.AddWithValue("now", now);
+            await outbox.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new ProcessingOutcome(false, status, reason, submitted.Lines.Select(l => l.ProductId).ToList(),
+            new OrderMail(submitted.OrderId, order.BuyerName, order.Email, status, reason, order.Total));
+    }
+
+    private sealed record LockedOrder(string Status, string BuyerName, string Email, decimal Total);
+
+    private static async Task<LockedOrder?> LockOrderAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
+    {
+        await using var select = new NpgsqlCommand(
+            """SELECT "Status", "BuyerName", "Email", "Total" FROM ordering.orders WHERE "Id" = @id FOR UPDATE""", connection, transaction);
+        select.Parameters.AddWithValue("id", orderId);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new LockedOrder(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDecimal(3))
+            : null;
+    }
+
+    /// <summary>Reserves every line or none; returns why not, or null when all are reserved.</summary>
+    private static async Task<string?> ReserveStockAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, OrderSubmitted submitted, CancellationToken cancellationToken)
+    {
+        await transaction.SaveAsync("reservations", cancellationToken);
+        // Rows are locked in product-id order, so concurrent orders for the same products cannot deadlock.
+        foreach (var line in submitted.Lines.OrderBy(l => l.ProductId))
+        {
+            await using var reserve = new NpgsqlCommand(
+                """UPDATE products SET "AvailableStock" = "AvailableStock" - @quantity WHERE "Id" = @id AND "AvailableStock" >= @quantity""",
+                connection, transaction);
+            reserve.Parameters.AddWithValue("quantity", line.Quantity);
+            reserve.Parameters.AddWithValue("id", line.ProductId);
+            if (await reserve.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                continue;
+            }
+
+            await transaction.RollbackAsync("reservations", cancellationToken);
+            await using var exists = new NpgsqlCommand("""SELECT 1 FROM products WHERE "Id" = @id""", connection, transaction);
+            exists.Parameters.AddWithValue("id", line.ProductId);
+            return await exists.ExecuteScalarAsync(cancellationToken) is null
+                ? $"Product {line.ProductId} is no longer sold."
+                : $"Product {line.ProductId} is out of stock.";
+        }
+
+        return null;
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(OrderSubmitted))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(OrderStatusChanged))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+public sealed partial class WorkerJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

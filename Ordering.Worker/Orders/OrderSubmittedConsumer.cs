@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using AspireShop.Contracts;
+using Microsoft.Extensions.Caching.Hybrid;
+using Npgsql;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Ordering.Worker.Orders;
+
+/// <summary>
+/// Consumes OrderSubmitted from its durable queue as one of several competing consumers: manual acknowledgement only
+/// after the database commit, a bounded prefetch, malformed messages rejected to the dead-letter queue, transient
+/// failures (database restarts) requeued after a pause. After the commit it invalidates the catalog's cached stock
+/// of the ordered products and sends the buyer's mail.
+/// </summary>
+public sealed class OrderSubmittedConsumer(
+    IConnection broker, OrderProcessor processor, OrderMailSender mail, HybridCache cache, ILogger<OrderSubmittedConsumer> logger)
+    : BackgroundService
+{
+    public static readonly ActivitySource ActivitySource = new("Ordering.Worker");
+    private const ushort Prefetch = 32;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var channel = await broker.CreateChannelAsync(cancellationToken: stoppingToken);
+                await OrderTopology.DeclareAsync(channel, stoppingToken);
+                await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
+                var consumer = new AsyncEventingBasicConsumer(channel);
+                consumer.ReceivedAsync += (_, delivery) => HandleAsync(channel, delivery, stoppingToken);
+                await channel.BasicConsumeAsync(OrderTopology.OrderSubmittedQueue, autoAck: false, consumer, stoppingToken);
+
+                var closed = new TaskCompletionSource();
+                channel.ChannelShutdownAsync += (_, _) => { closed.TrySetResult(); return Task.CompletedTask; };
+                await closed.Task.WaitAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Consuming orders failed ({Problem}); reconnecting.", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
+        }
+    }
+
+    private async Task HandleAsync(IChannel channel, BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
+    {
+        var traceParent = delivery.BasicProperties.Headers?.TryGetValue(OrderMessaging.TraceParentHeader, out var header) == true
+            && header is byte[] bytes ? Encoding.UTF8.GetString(bytes) : null;
+        ActivityContext.TryParse(traceParent, null, out var parent);
+        using var activity = ActivitySource.StartActivity($"{OrderTopology.OrderSubmittedQueue} process", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "rabbitmq");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.destination.name", OrderTopology.OrderSubmittedQueue);
+        activity?.SetTag("messaging.message.id", delivery.BasicProperties.MessageId);
+
+        if (!Guid.TryParse(delivery.BasicProperties.MessageId, out var messageId) || !TryRead(delivery.Body, out var submitted))
+        {
+            logger.LogError("Dead-lettering message {MessageId}: it is not a valid {Type}.", delivery.BasicProperties.MessageId, OrderMessaging.OrderSubmittedType);
+            await channel.BasicRejectAsync(delivery.DeliveryTag, requeue: false, cancellationToken);
+            return;
+        }
+
+        ProcessingOutcome outcome;
+        try
+        {
+            outcome = await processor.ProcessAsync(messageId, submitted, cancellationToken);
+        }
+        catch (NpgsqlException e) when (e.IsTransient || e is PostgresException { SqlState: "57P01" or "57P03" or "40001" or "40P01" })
+        {
+            logger.LogWarning("Order {OrderId} waits: the database is unavailable ({Problem}).", submitted.OrderId, e.Message);
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, cancellationToken);
+            return;
+        }
+
+        await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
+        if (outcome.AlreadyProcessed || outcome.Mail is null)
+        {
+            return;
+        }
+
+        logger.LogInformation("Order {OrderId} of buyer {BuyerId} is {Status}.", submitted.OrderId, submitted.BuyerId, outcome.Status);
+        await AfterCommitAsync(outcome, cancellationToken);
+    }
+
+    private async Task AfterCommitAsync(ProcessingOutcome outcome, CancellationToken cancellationToken)
+    {
+        // The catalog shows stock: drop the cached copies of the products whose stock just changed.
+        if (outcome.Status == "Confirmed")
+        {
+            try
+            {
+                await cache.RemoveByTagAsync([.. outcome.ProductIds.Select(id => $"product:{id}"), "product-lists"], cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Could not invalidate cached stock ({Problem}); it expires on its own.", e.Message);
+            }
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await mail.SendAsync(outcome.Mail!, cancellationToken);
+                return;
+            }
+            catch (IOException e) when (attempt < 5)
+            {
+                logger.LogWarning("Sending the mail for order {OrderId} failed ({Problem}); retrying.", outcome.Mail!.OrderId, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
+            }
+        }
+    }
+
+    private static bool TryRead(ReadOnlyMemory<byte> body, out OrderSubmitted submitted)
+    {
+        try
+        {
+            submitted = JsonSerializer.Deserialize(body.Span, WorkerJsonContext.Default.OrderSubmitted)!;
+            return submitted is { Lines.Count: > 0 } && submitted.OrderId != Guid.Empty
+                && submitted.Lines.All(l => l.ProductId > 0 && l.Quantity > 0);
+        }
+        catch (JsonException)
+        {
+            submitted = null!;
+            return false;
+        }
+    }
+}
