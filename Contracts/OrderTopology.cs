@@ -11,6 +11,7 @@ public static class OrderTopology
     public const string OrderSubmittedQueue = "ordering.order-submitted";
     public const string DeadLetterExchange = "shop.orders.dead-letter";
     public const string DeadLetterQueue = "ordering.order-submitted.dead-letter";
+    public const int MaxRedeliveries = 5;
 
     public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken = default)
     {
@@ -23,6 +24,9 @@ public static class OrderTopology
             {
                 ["x-dead-letter-exchange"] = DeadLetterExchange,
                 ["x-queue-type"] = "quorum",
+                // A message whose processing keeps failing (not a passing outage, which the consumer waits out
+                // without giving the message back) is dead-lettered on its sixth delivery instead of looping.
+                ["x-delivery-limit"] = MaxRedeliveries,
             },
             cancellationToken: cancellationToken);
         await channel.QueueBindAsync(OrderSubmittedQueue, OrderMessaging.Exchange, OrderMessaging.OrderSubmittedType, cancellationToken: cancellationToken);

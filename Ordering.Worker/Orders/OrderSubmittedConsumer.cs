@@ -11,9 +11,9 @@ namespace Ordering.Worker.Orders;
 
 /// <summary>
 /// Consumes OrderSubmitted from its durable queue as one of several competing consumers: manual acknowledgement only
-/// after the database commit, a bounded prefetch, malformed messages rejected to the dead-letter queue, transient
-/// failures (database restarts) requeued after a pause. After the commit it invalidates the catalog's cached stock
-/// of the ordered products and sends the buyer's mail.
+/// after the database commit, a bounded prefetch, malformed messages rejected to the dead-letter queue, database
+/// outages waited out, other failures requeued until the queue's delivery limit dead-letters them. After the commit
+/// it invalidates the catalog's cached stock of the ordered products and sends the buyer's mail.
 /// </summary>
 public sealed class OrderSubmittedConsumer(
     IConnection broker, OrderProcessor processor, OrderMailSender mail, HybridCache cache, ILogger<OrderSubmittedConsumer> logger)
@@ -68,12 +68,12 @@ public sealed class OrderSubmittedConsumer(
         ProcessingOutcome outcome;
         try
         {
-            outcome = await processor.ProcessAsync(messageId, submitted, cancellationToken);
+            outcome = await ProcessWaitingOutOutagesAsync(messageId, submitted, cancellationToken);
         }
-        catch (NpgsqlException e) when (e.IsTransient || e is PostgresException { SqlState: "57P01" or "57P03" or "40001" or "40P01" })
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning("Order {OrderId} waits: the database is unavailable ({Problem}).", submitted.OrderId, e.Message);
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            // Not an outage: give the message back. The queue dead-letters it once it has failed too often.
+            logger.LogError(e, "Processing order {OrderId} failed; returning message {MessageId} to the queue.", submitted.OrderId, messageId);
             await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, cancellationToken);
             return;
         }
@@ -86,6 +86,28 @@ public sealed class OrderSubmittedConsumer(
 
         logger.LogInformation("Order {OrderId} of buyer {BuyerId} is {Status}.", submitted.OrderId, submitted.BuyerId, outcome.Status);
         await AfterCommitAsync(outcome, cancellationToken);
+    }
+
+    /// <summary>
+    /// Retries through database outages (restart, failover) while holding the message: requeueing it would count as
+    /// a failed delivery and could dead-letter a perfectly good order.
+    /// </summary>
+    private async Task<ProcessingOutcome> ProcessWaitingOutOutagesAsync(Guid messageId, OrderSubmitted submitted, CancellationToken cancellationToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(500);
+        while (true)
+        {
+            try
+            {
+                return await processor.ProcessAsync(messageId, submitted, cancellationToken);
+            }
+            catch (NpgsqlException e) when (e.IsTransient || e is PostgresException { SqlState: "57P01" or "57P03" or "40001" or "40P01" })
+            {
+                logger.LogWarning("Order {OrderId} waits {Backoff}: the database is unavailable ({Problem}).", submitted.OrderId, backoff, e.Message);
+                await Task.Delay(backoff, cancellationToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
+            }
+        }
     }
 
     private async Task AfterCommitAsync(ProcessingOutcome outcome, CancellationToken cancellationToken)
