@@ -30,7 +30,9 @@ var catalogApi = builder.AddProject<Projects.Catalog_Api>("catalog-api")
     .WithDependency(infrastructure.Cache)
     .WithDependency(infrastructure.Messaging);
 
+// Competing consumers: two workers share the order queue (the AppHost setting Scale:OrderingWorkers changes it).
 var orderingWorker = builder.AddProject<Projects.Ordering_Worker>("ordering-worker")
+    .WithReplicas(builder.Configuration.GetValue("Scale:OrderingWorkers", 2))
     .WithReadinessProbe()
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.Cache)

@@ -76,7 +76,35 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
 
         var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", 12, 1);
         Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
-        Assert.True(await QueueDepthAsync(OrderTopology.DeadLetterQueue) > deadLettersBefore);
+
+        // The other worker may be the one rejecting it, a moment later.
+        var deadline = DateTime.UtcNow + ProcessingWait;
+        while (await QueueDepthAsync(OrderTopology.DeadLetterQueue) <= deadLettersBefore && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(await QueueDepthAsync(OrderTopology.DeadLetterQueue) > deadLettersBefore, "the malformed message was not dead-lettered");
+    }
+
+    [Fact]
+    public async Task TwoWorkersCompeteForTheOrderQueue()
+    {
+        var deadline = DateTime.UtcNow + ProcessingWait;
+        uint consumers;
+        do
+        {
+            await using var connection = await ConnectBrokerAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            consumers = (await channel.QueueDeclarePassiveAsync(OrderTopology.OrderSubmittedQueue)).ConsumerCount;
+            if (consumers != 2)
+            {
+                await Task.Delay(250);
+            }
+        }
+        while (consumers != 2 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(2u, consumers);
     }
 
     private sealed record PlacedOrder(Guid Id, string BuyerId);

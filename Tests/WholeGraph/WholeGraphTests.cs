@@ -17,7 +17,7 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
     private static readonly TimeSpan ReplicationWait = TimeSpan.FromSeconds(15);
 
     [Fact]
-    public void EveryResourceIsHealthy()
+    public async Task EveryResourceIsHealthy()
     {
         output.WriteLine($"All resources healthy {graph.TimeToHealthy.TotalSeconds:F1} s after start.");
         var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
@@ -30,13 +30,13 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
         ];
         Assert.Subset(model.Resources.Select(r => r.Name).ToHashSet(), expected.ToHashSet());
 
+        // Resources with replicas (the workers) report per replica; waiting by model name covers them.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         foreach (var resource in model.Resources)
         {
-            Assert.True(notifications.TryGetCurrentState(resource.Name, out var state), $"{resource.Name} has no state");
-            if (!state.Snapshot.IsHidden)
-            {
-                Assert.True(state.Snapshot.HealthStatus == HealthStatus.Healthy, $"{resource.Name} is {state.Snapshot.HealthStatus}");
-            }
+            var state = await notifications.WaitForResourceAsync(resource.Name,
+                e => e.Snapshot.IsHidden || e.Snapshot.HealthStatus == HealthStatus.Healthy, timeout.Token);
+            Assert.True(state.Snapshot.IsHidden || state.Snapshot.HealthStatus == HealthStatus.Healthy, $"{resource.Name} is not healthy");
         }
     }
 
