@@ -1,3 +1,4 @@
+using AspireShop.Contracts;
 using System.ComponentModel.DataAnnotations;
 using Catalog.Api.Catalog.Data;
 using Microsoft.AspNetCore.Http.HttpResults;

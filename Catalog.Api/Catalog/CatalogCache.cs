@@ -13,16 +13,3 @@ public sealed class CatalogCacheOptions
 
     public bool Enabled { get; set; } = true;
 }
-
-/// <summary>Cache tags: an entry carries the tag of everything it shows, and a write invalidates the tags it touches.</summary>
-public static class CatalogCacheTags
-{
-    /// <summary>Every list page and search result (any product change can move, add or drop items on them).</summary>
-    public const string ProductLists = "product-lists";
-
-    public const string Brands = "brands";
-
-    public const string Types = "types";
-
-    public static string Product(int id) => $"product:{id}";
-}

@@ -1,3 +1,4 @@
+using AspireShop.Contracts;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Catalog.Api.Catalog.Data;

@@ -117,7 +117,7 @@ public sealed class OrderSubmittedConsumer(
         {
             try
             {
-                await cache.RemoveByTagAsync([.. outcome.ProductIds.Select(id => $"product:{id}"), "product-lists"], cancellationToken);
+                await cache.RemoveByTagAsync([.. outcome.ProductIds.Select(CatalogCacheTags.Product), CatalogCacheTags.ProductLists], cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

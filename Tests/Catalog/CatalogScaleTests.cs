@@ -87,15 +87,7 @@ public sealed class CatalogScaleTests(ShopGraphFixture graph)
     [Fact]
     public async Task ReplicasStartingTogetherMigrateAndSeedExactlyOnce()
     {
-        var database = $"migration_race_{Guid.NewGuid():N}";
-        var server = await graph.App.GetConnectionStringAsync("catalogdb");
-        await using (var admin = await OpenAsync(server))
-        {
-            await ExecuteAsync(admin, $"CREATE DATABASE {database}");
-        }
-
-        var target = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-        try
+        await WithScratchDatabaseAsync("migration_race", async target =>
         {
             // Four "replicas" of Catalog.Api migrating the same empty database at the same moment.
             await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
@@ -111,27 +103,13 @@ public sealed class CatalogScaleTests(ShopGraphFixture graph)
             Assert.Equal(check.Database.GetMigrations().Count(), (await check.Database.GetAppliedMigrationsAsync()).Count());
             Assert.Equal(CatalogSeed.Brands.Length, await check.Brands.CountAsync());
             Assert.Equal(120, await check.Products.CountAsync());
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = await OpenAsync(server);
-            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
-        }
+        });
     }
 
     [Fact]
     public async Task NameSearchUsesTheTrigramIndexAt100kProducts()
     {
-        var database = $"search_scale_{Guid.NewGuid():N}";
-        var server = await graph.App.GetConnectionStringAsync("catalogdb");
-        await using (var admin = await OpenAsync(server))
-        {
-            await ExecuteAsync(admin, $"CREATE DATABASE {database}");
-        }
-
-        var target = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-        try
+        await WithScratchDatabaseAsync("search_scale", async target =>
         {
             await using var context = new CatalogDbContext(new DbContextOptionsBuilder<CatalogDbContext>()
                 .UseNpgsql(target).UseAsyncSeeding((db, _, ct) => CatalogSeed.SeedAsync(db, ct)).Options);
@@ -157,6 +135,22 @@ public sealed class CatalogScaleTests(ShopGraphFixture graph)
             }
 
             Assert.Contains(plan, line => line.Contains("IX_products_Name"));
+        });
+    }
+
+    /// <summary>Runs <paramref name="test"/> against a new, empty database on the graph's primary, then drops it.</summary>
+    private async Task WithScratchDatabaseAsync(string prefix, Func<string, Task> test)
+    {
+        var database = $"{prefix}_{Guid.NewGuid():N}";
+        var server = await graph.App.GetConnectionStringAsync("catalogdb");
+        await using (var admin = await OpenAsync(server))
+        {
+            await ExecuteAsync(admin, $"CREATE DATABASE {database}");
+        }
+
+        try
+        {
+            await test(new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString);
         }
         finally
         {
