@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Ordering.Worker.Mail;
 using Ordering.Worker.Orders;
 using StackExchange.Redis;
 
@@ -18,8 +19,8 @@ builder.Services.AddHybridCache();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OrderProcessor>();
-builder.Services.AddSingleton<OrderMailSender>();
 builder.Services.AddHostedService<OrderSubmittedConsumer>();
+builder.AddOrderMail();
 
 var app = builder.Build();
 

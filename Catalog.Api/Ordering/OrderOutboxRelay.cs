@@ -7,25 +7,8 @@ using RabbitMQ.Client;
 
 namespace Catalog.Api.Ordering;
 
-/// <summary>Wakes the relay as soon as an order commits, so messages do not wait for the next poll.</summary>
-public sealed class OrderOutboxSignal
-{
-    private readonly SemaphoreSlim _pending = new(0, 1);
-
-    public void Notify()
-    {
-        try
-        {
-            _pending.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled: the relay will read every pending message anyway.
-        }
-    }
-
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _pending.WaitAsync(timeout, cancellationToken);
-}
+/// <summary>Wakes the relay as soon as an order commits.</summary>
+public sealed class OrderOutboxSignal : WakeUpSignal;
 
 /// <summary>
 /// Publishes the order outbox to RabbitMQ: persistent messages, publisher confirms, and a message is marked sent only

@@ -4,14 +4,16 @@ using Npgsql;
 
 namespace Ordering.Worker.Orders;
 
-public sealed record ProcessingOutcome(bool AlreadyProcessed, string? Status, string? Reason, IReadOnlyList<int> ProductIds, OrderMail? Mail);
-
-public sealed record OrderMail(Guid OrderId, string BuyerName, string Email, string Status, string? Reason, decimal Total);
+/// <summary>What one message did: decided its order now (Confirmed or Rejected, with the products touched), or nothing new.</summary>
+public sealed record ProcessingOutcome(string? DecidedStatus, string? Reason, IReadOnlyList<int> ProductIds)
+{
+    public static readonly ProcessingOutcome NothingNew = new(null, null, []);
+}
 
 /// <summary>
 /// Processes one OrderSubmitted message in ONE transaction on the primary: record the message in the inbox (a
 /// redelivery stops there), reserve stock for every line or none, set the order Confirmed or Rejected, and write the
-/// OrderStatusChanged message to the outbox. Stock is reserved with a conditional UPDATE on each product row, so two
+/// OrderStatusChanged message to the outbox. The decided order, with no MailSentAt yet, is the buyer's mail owed. Stock is reserved with a conditional UPDATE on each product row, so two
 /// orders for the last unit cannot both get it: the second finds the row already decremented.
 /// </summary>
 public sealed class OrderProcessor(NpgsqlDataSource database, TimeProvider clock)
@@ -28,16 +30,16 @@ public sealed class OrderProcessor(NpgsqlDataSource database, TimeProvider clock
             inbox.Parameters.AddWithValue("now", clock.GetUtcNow());
             if (await inbox.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
-                return new ProcessingOutcome(true, null, null, [], null);
+                return ProcessingOutcome.NothingNew;
             }
         }
 
-        var order = await LockOrderAsync(connection, transaction, submitted.OrderId, cancellationToken);
-        if (order is null || order.Status != "Submitted")
+        var current = await LockOrderStatusAsync(connection, transaction, submitted.OrderId, cancellationToken);
+        if (current != "Submitted")
         {
             // Gone, or already decided (by an earlier message with another id): nothing more to do.
             await transaction.CommitAsync(cancellationToken);
-            return new ProcessingOutcome(false, order?.Status, null, [], null);
+            return ProcessingOutcome.NothingNew;
         }
 
         var reason = await ReserveStockAsync(connection, transaction, submitted, cancellationToken);
@@ -71,21 +73,15 @@ public sealed class OrderProcessor(NpgsqlDataSource database, TimeProvider clock
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new ProcessingOutcome(false, status, reason, submitted.Lines.Select(l => l.ProductId).ToList(),
-            new OrderMail(submitted.OrderId, order.BuyerName, order.Email, status, reason, order.Total));
+        return new ProcessingOutcome(status, reason, submitted.Lines.Select(l => l.ProductId).ToList());
     }
 
-    private sealed record LockedOrder(string Status, string BuyerName, string Email, decimal Total);
-
-    private static async Task<LockedOrder?> LockOrderAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
+    private static async Task<string?> LockOrderStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
     {
         await using var select = new NpgsqlCommand(
-            """SELECT "Status", "BuyerName", "Email", "Total" FROM ordering.orders WHERE "Id" = @id FOR UPDATE""", connection, transaction);
+            """SELECT "Status" FROM ordering.orders WHERE "Id" = @id FOR UPDATE""", connection, transaction);
         select.Parameters.AddWithValue("id", orderId);
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new LockedOrder(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDecimal(3))
-            : null;
+        return (string?)await select.ExecuteScalarAsync(cancellationToken);
     }
 
     /// <summary>Reserves every line or none; returns why not, or null when all are reserved.</summary>

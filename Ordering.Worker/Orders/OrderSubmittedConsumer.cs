@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using AspireShop.Contracts;
 using Microsoft.Extensions.Caching.Hybrid;
+using Ordering.Worker.Mail;
 using Npgsql;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -13,10 +14,10 @@ namespace Ordering.Worker.Orders;
 /// Consumes OrderSubmitted from its durable queue as one of several competing consumers: manual acknowledgement only
 /// after the database commit, a bounded prefetch, malformed messages rejected to the dead-letter queue, database
 /// outages waited out, other failures requeued until the queue's delivery limit dead-letters them. After the commit
-/// it invalidates the catalog's cached stock of the ordered products and sends the buyer's mail.
+/// it invalidates the catalog's cached stock of the ordered products and wakes the mail relay for the buyer's mail.
 /// </summary>
 public sealed class OrderSubmittedConsumer(
-    IConnection broker, OrderProcessor processor, OrderMailSender mail, HybridCache cache, ILogger<OrderSubmittedConsumer> logger)
+    IConnection broker, OrderProcessor processor, OrderMailSignal mail, HybridCache cache, ILogger<OrderSubmittedConsumer> logger)
     : BackgroundService
 {
     public static readonly ActivitySource ActivitySource = new("Ordering.Worker");
@@ -79,12 +80,12 @@ public sealed class OrderSubmittedConsumer(
         }
 
         await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
-        if (outcome.AlreadyProcessed || outcome.Mail is null)
+        if (outcome.DecidedStatus is null)
         {
             return;
         }
 
-        logger.LogInformation("Order {OrderId} of buyer {BuyerId} is {Status}.", submitted.OrderId, submitted.BuyerId, outcome.Status);
+        logger.LogInformation("Order {OrderId} of buyer {BuyerId} is {Status}.", submitted.OrderId, submitted.BuyerId, outcome.DecidedStatus);
         await AfterCommitAsync(outcome, cancellationToken);
     }
 
@@ -113,7 +114,7 @@ public sealed class OrderSubmittedConsumer(
     private async Task AfterCommitAsync(ProcessingOutcome outcome, CancellationToken cancellationToken)
     {
         // The catalog shows stock: drop the cached copies of the products whose stock just changed.
-        if (outcome.Status == "Confirmed")
+        if (outcome.DecidedStatus == "Confirmed")
         {
             try
             {
@@ -125,19 +126,7 @@ public sealed class OrderSubmittedConsumer(
             }
         }
 
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await mail.SendAsync(outcome.Mail!, cancellationToken);
-                return;
-            }
-            catch (IOException e) when (attempt < 5)
-            {
-                logger.LogWarning("Sending the mail for order {OrderId} failed ({Problem}); retrying.", outcome.Mail!.OrderId, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
-            }
-        }
+        mail.Notify();
     }
 
     private static bool TryRead(ReadOnlyMemory<byte> body, out OrderSubmitted submitted)

@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using AspireShop.Contracts;
 using Catalog.Api.Catalog;
 using Catalog.Api.Ordering;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using RabbitMQ.Client;
 using Tests.Catalog;
@@ -11,7 +14,7 @@ using Tests.WholeGraph;
 
 namespace Tests.Ordering;
 
-/// <summary>Orders processed by Ordering.Worker through the running graph: stock, status, mail, redelivery, poison.</summary>
+/// <summary>Orders processed by Ordering.Worker through the running graph: stock, status, mail, redelivery, poison, a killed worker.</summary>
 [Collection(ShopGraphCollection.Name)]
 public sealed class OrderProcessingTests(ShopGraphFixture graph)
 {
@@ -107,6 +110,141 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         Assert.Equal(2u, consumers);
     }
 
+    [Fact]
+    public async Task AThousandOrdersThroughAWorkerKilledMidRunAreEachDecidedAndMailedOnce()
+    {
+        // Plenty of stock for half the products and little for the other half, so orders are both confirmed and rejected.
+        int[] products = [.. Enumerable.Range(40, 10)];
+        foreach (var productId in products)
+        {
+            await SetStockAsync(productId, productId < 45 ? 5_000 : 60);
+        }
+
+        var initialStock = new Dictionary<int, int>();
+        foreach (var productId in products)
+        {
+            initialStock[productId] = await StockAsync(productId);
+        }
+
+        var buyers = new List<(string Id, HttpClient Client)>();
+        for (var i = 0; i < 40; i++)
+        {
+            var id = $"crash-buyer-{Guid.NewGuid():N}";
+            buyers.Add((id, await BuyerTokens.ClientForAsync(graph.App, id)));
+        }
+
+        const int orderCount = 1_000;
+        var random = new Random(20261128);
+        var carts = Enumerable.Range(0, orderCount).Select(i => (
+            Buyer: buyers[i % buyers.Count],
+            Lines: products.OrderBy(_ => random.Next()).Take(1 + random.Next(2)).Select(p => new OrderLineRequest(p, 1 + random.Next(3))).ToList()))
+            .ToList();
+
+        var victim = (await WorkerReplicaNamesAsync())[0];
+        var placed = new System.Collections.Concurrent.ConcurrentBag<Guid>();
+        var killAt = orderCount / 3;
+        var killed = new TaskCompletionSource();
+        var submitting = Parallel.ForEachAsync(carts, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (cart, ct) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders")
+            {
+                Content = JsonContent.Create(new SubmitOrderRequest(cart.Lines, "Grace Hopper", "grace@example.com", Address)),
+            };
+            request.Headers.Add(OrdersApi.IdempotencyKeyHeader, Guid.NewGuid().ToString());
+            using var response = await cart.Buyer.Client.SendAsync(request, ct);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            placed.Add((await response.Content.ReadFromJsonAsync<OrderDto>(ct))!.Id);
+            if (placed.Count == killAt)
+            {
+                killed.TrySetResult();
+            }
+        });
+
+        // Mid-run, once the worker is busy: SIGKILL (no shutdown, unacknowledged messages and maybe an open
+        // transaction), then start the replica again while orders keep coming.
+        await killed.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        await KillAndRestartAsync(victim);
+        await submitting;
+        foreach (var (_, client) in buyers)
+        {
+            client.Dispose();
+        }
+
+        Assert.Equal(orderCount, placed.Distinct().Count());
+        await WaitUntilDecidedAsync(placed, TimeSpan.FromMinutes(3));
+
+        var ids = placed.ToArray();
+        await using var connection = await OpenPrimaryAsync();
+        // Decided exactly once: one final status and one OrderStatusChanged message per order.
+        Assert.Equal(orderCount, await ScalarAsync<long>(connection,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" IN ('Confirmed', 'Rejected')""", ids));
+        var decisions = await ScalarAsync<long>(connection,
+            $"""SELECT count(*) FROM ordering.outbox WHERE "Type" = '{OrderMessaging.OrderStatusChangedType}' AND ("Payload"->>'orderId')::uuid = ANY(@ids)""", ids);
+        Assert.Equal(orderCount, decisions);
+        Assert.InRange(await ScalarAsync<long>(connection,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Rejected'""", ids), 1, orderCount - 1);
+
+        // Stock = initial - confirmed quantities, product by product.
+        await using (var confirmed = new NpgsqlCommand(
+            """
+            SELECT l."ProductId", sum(l."Quantity")::int FROM ordering.order_lines l JOIN ordering.orders o ON o."Id" = l."OrderId"
+            WHERE o."Id" = ANY(@ids) AND o."Status" = 'Confirmed' GROUP BY l."ProductId"
+            """, connection))
+        {
+            confirmed.Parameters.AddWithValue("ids", ids);
+            var reserved = new Dictionary<int, int>();
+            await using (var reader = await confirmed.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    reserved[reader.GetInt32(0)] = reader.GetInt32(1);
+                }
+            }
+
+            foreach (var productId in products)
+            {
+                Assert.Equal(initialStock[productId] - reserved.GetValueOrDefault(productId), await StockAsync(productId));
+            }
+        }
+
+        // Exactly one mail per order, and every mail settled in the database.
+        await WaitUntilAsync(async () => await ScalarAsync<long>(connection,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ids) == 0, TimeSpan.FromMinutes(1));
+        var mails = Directory.GetFiles(MailPickup, "order-*.eml").Select(Path.GetFileName).ToHashSet();
+        Assert.All(ids, id => Assert.Contains($"order-{id}.eml", mails));
+        Assert.Empty(Directory.GetFiles(MailPickup, "order-*.tmp"));
+    }
+
+    [Fact]
+    public async Task MessageThatKeepsFailingIsDeadLetteredAtTheDeliveryLimitAndOrdersKeepFlowing()
+    {
+        // A real, non-transient database failure for this one message: a trigger refuses its inbox row.
+        var poisonId = Guid.NewGuid();
+        var trigger = $"fail_{poisonId:N}";
+        await using var connection = await OpenPrimaryAsync();
+        await ExecuteAsync(connection, $"""
+            CREATE FUNCTION ordering.{trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW."MessageId" = '{poisonId}' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER {trigger} BEFORE INSERT ON ordering.inbox FOR EACH ROW EXECUTE FUNCTION ordering.{trigger}();
+            """);
+        try
+        {
+            await PublishAsync(poisonId.ToString(),
+                $$"""{"orderId":"{{Guid.NewGuid()}}","buyerId":"buyer-poison","lines":[{"productId":12,"quantity":1}],"submittedAt":"2026-11-28T00:00:00Z"}""");
+
+            string? reason = null;
+            await WaitUntilAsync(async () => (reason = await DeadLetterReasonAsync(poisonId.ToString())) is not null, ProcessingWait);
+            Assert.Equal("delivery_limit", reason);
+
+            var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", 12, 1);
+            Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
+        }
+        finally
+        {
+            await ExecuteAsync(connection, $"DROP TRIGGER {trigger} ON ordering.inbox; DROP FUNCTION ordering.{trigger}();");
+        }
+    }
+
     private sealed record PlacedOrder(Guid Id, string BuyerId);
 
     private async Task<PlacedOrder> PlaceAsync(string buyerId, int productId, int quantity)
@@ -143,7 +281,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     {
         var deadline = DateTime.UtcNow + ProcessingWait;
         string[] mails;
-        while ((mails = Directory.Exists(MailPickup) ? Directory.GetFiles(MailPickup, $"order-{orderId}*") : []).Length == 0
+        while ((mails = Directory.Exists(MailPickup) ? Directory.GetFiles(MailPickup, $"order-{orderId}.eml") : []).Length == 0
             && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
@@ -192,6 +330,104 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         await channel.BasicPublishAsync(OrderMessaging.Exchange, OrderMessaging.OrderSubmittedType, mandatory: false,
             new BasicProperties { Persistent = true, MessageId = messageId, Type = OrderMessaging.OrderSubmittedType },
             Encoding.UTF8.GetBytes(body));
+    }
+
+    /// <summary>The running instances of the worker (the notification stream replays every resource's latest state first).</summary>
+    private async Task<string[]> WorkerReplicaNamesAsync()
+    {
+        var replicas = new HashSet<string>();
+        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var e in graph.App.Services.GetRequiredService<ResourceNotificationService>().WatchAsync(enough.Token))
+            {
+                if (e.Resource.Name == "ordering-worker" && e.Snapshot.State?.Text == "Running" && e.Snapshot.HealthStatus == HealthStatus.Healthy)
+                {
+                    replicas.Add(e.ResourceId);
+                }
+                else
+                {
+                    replicas.Remove(e.ResourceId);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The replay is over; the stream stays open while the application runs.
+        }
+
+        return [.. replicas.Order()];
+    }
+
+    private async Task KillAndRestartAsync(string replica)
+    {
+        var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
+        Assert.True(notifications.TryGetCurrentState(replica, out var running));
+        // The resource's process is the `dotnet run` that launched the worker; the worker is its child.
+        var launcher = Convert.ToInt32(running.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+        var worker = int.Parse((await File.ReadAllTextAsync($"/proc/{launcher}/task/{launcher}/children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Single(),
+            System.Globalization.CultureInfo.InvariantCulture);
+        Process.GetProcessById(worker).Kill(); // SIGKILL
+        await WaitUntilAsync(() => Task.FromResult(notifications.TryGetCurrentState(replica, out var now)
+            && now.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart"), ProcessingWait);
+
+        var commands = graph.App.Services.GetRequiredService<ResourceCommandService>();
+        Assert.True((await commands.ExecuteCommandAsync(replica, KnownResourceCommands.StartCommand)).Success);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        string[] replicas;
+        while ((replicas = await WorkerReplicaNamesAsync()).Length < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the worker was not restarted; running: {string.Join(", ", replicas)}");
+            await Task.Delay(250);
+        }
+    }
+
+    private async Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> orders, TimeSpan timeout)
+    {
+        await using var connection = await OpenPrimaryAsync();
+        await WaitUntilAsync(async () => await ScalarAsync<long>(connection,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Submitted'""", orders.ToArray()) == 0, timeout);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"still not done after {timeout}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, Guid[] ids)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("ids", ids);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Reads the dead-letter queue without taking anything from it: unacknowledged gets go back when the channel closes.</summary>
+    private async Task<string?> DeadLetterReasonAsync(string messageId)
+    {
+        await using var connection = await ConnectBrokerAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        while (await channel.BasicGetAsync(OrderTopology.DeadLetterQueue, autoAck: false) is { } message)
+        {
+            if (message.BasicProperties.MessageId == messageId)
+            {
+                return message.BasicProperties.Headers?.TryGetValue("x-first-death-reason", out var reason) == true && reason is byte[] text
+                    ? Encoding.UTF8.GetString(text)
+                    : "(no reason)";
+            }
+        }
+
+        return null;
     }
 
     private async Task<uint> QueueDepthAsync(string queue)

@@ -32,6 +32,9 @@ public sealed class Order
 
     public DateTimeOffset? CompletedAt { get; set; }
 
+    /// <summary>When Ordering.Worker handed the buyer's mail over (or found it undeliverable); null while it is still owed.</summary>
+    public DateTimeOffset? MailSentAt { get; set; }
+
     public List<OrderLine> Lines { get; set; } = [];
 }
 

@@ -39,6 +39,10 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
             });
             order.HasIndex(o => new { o.BuyerId, o.IdempotencyKey }).IsUnique();
             order.HasIndex(o => new { o.BuyerId, o.SubmittedAt });
+            // The worker's mail relay looks only for decided orders whose mail is owed: a partial index keeps that cheap.
+            order.HasIndex(o => o.CompletedAt)
+                .HasFilter("\"MailSentAt\" IS NULL AND \"Status\" <> 'Submitted'")
+                .HasDatabaseName("IX_orders_mail_owed");
             order.HasMany(o => o.Lines).WithOne().HasForeignKey(l => l.OrderId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -66,6 +66,9 @@ namespace Catalog.Api.Ordering.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<DateTimeOffset?>("MailSentAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("RejectionReason")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
@@ -83,6 +86,10 @@ namespace Catalog.Api.Ordering.Data.Migrations
                         .HasColumnType("numeric(12,2)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CompletedAt")
+                        .HasDatabaseName("IX_orders_mail_owed")
+                        .HasFilter("\"MailSentAt\" IS NULL AND \"Status\" <> 'Submitted'");
 
                     b.HasIndex("BuyerId", "IdempotencyKey")
                         .IsUnique();

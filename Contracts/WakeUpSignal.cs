@@ -1,0 +1,24 @@
+namespace AspireShop.Contracts;
+
+/// <summary>
+/// Wakes a polling relay as soon as there is work, so it does not wait for its next poll. Signals coalesce: many
+/// notifications before the relay wakes count as one, because the relay reads everything pending anyway.
+/// </summary>
+public abstract class WakeUpSignal
+{
+    private readonly SemaphoreSlim _pending = new(0, 1);
+
+    public void Notify()
+    {
+        try
+        {
+            _pending.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+    }
+
+    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _pending.WaitAsync(timeout, cancellationToken);
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Ordering.Worker.Mail;
+
+namespace Tests.Mail;
+
+/// <summary>
+/// The SMTP sender against a real SMTP server (aiosmtpd, the Debian package python3-aiosmtpd, storing what it
+/// receives in a Maildir): mails arrive with the buyer's address and the order's Message-ID, and a server outage
+/// makes a send fail (so the mail stays owed) until the server is back.
+/// </summary>
+public sealed class SmtpMailTests : IAsyncLifetime
+{
+    private readonly string _maildir = Path.Combine(Path.GetTempPath(), "aspireshop-tests", $"maildir-{Guid.NewGuid():N}");
+    private readonly int _port = FreePort();
+    private Process? _server;
+
+    public Task InitializeAsync() => StartServerAsync();
+
+    public Task DisposeAsync()
+    {
+        StopServer();
+        if (Directory.Exists(_maildir))
+        {
+            Directory.Delete(_maildir, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task MailsReachTheServerOverOneConnection()
+    {
+        await using var sender = NewSender();
+        var confirmed = new OrderMail(Guid.NewGuid(), "Grace Hopper", "grace@example.com", "Confirmed", null, 42.50m);
+        var rejected = new OrderMail(Guid.NewGuid(), "Alan Turing", "alan@example.com", "Rejected", "Product 9 is out of stock.", 10m);
+
+        await sender.SendAsync(confirmed, CancellationToken.None);
+        await sender.SendAsync(rejected, CancellationToken.None);
+
+        var received = await ReceivedAsync(expected: 2);
+        var first = received.Single(m => m.MessageId == confirmed.MessageId);
+        Assert.Equal("grace@example.com", first.To.Mailboxes.Single().Address);
+        Assert.Contains("is confirmed", first.TextBody);
+        Assert.Contains("42.50", first.TextBody);
+        var second = received.Single(m => m.MessageId == rejected.MessageId);
+        Assert.Contains("Product 9 is out of stock.", second.TextBody);
+    }
+
+    [Fact]
+    public async Task SendFailsWhileTheServerIsDownAndWorksOnceItIsBack()
+    {
+        await using var sender = NewSender();
+        await sender.SendAsync(new OrderMail(Guid.NewGuid(), "Ada", "ada@example.com", "Confirmed", null, 1m), CancellationToken.None);
+
+        StopServer();
+        var owed = new OrderMail(Guid.NewGuid(), "Ada", "ada@example.com", "Confirmed", null, 2m);
+        await Assert.ThrowsAnyAsync<Exception>(() => sender.SendAsync(owed, CancellationToken.None));
+
+        await StartServerAsync();
+        await sender.SendAsync(owed, CancellationToken.None);
+        Assert.Contains(await ReceivedAsync(expected: 2), m => m.MessageId == owed.MessageId);
+    }
+
+    [Fact]
+    public void InvalidSettingsAreNamedAtStart()
+    {
+        var options = new MailOptions { From = "not an address", Smtp = { Host = "smtp.example.com", Port = 70000, UserName = "shop" } };
+
+        var problems = options.Problems().ToList();
+
+        Assert.Equal(3, problems.Count);
+        Assert.Contains(problems, p => p.Contains("Mail:From"));
+        Assert.Contains(problems, p => p.Contains("Mail:Smtp:Port"));
+        Assert.Contains(problems, p => p.Contains("Mail:Smtp:Password"));
+        Assert.Empty(new MailOptions().Problems());
+    }
+
+    private SmtpMailSender NewSender() => new(Options.Create(new MailOptions
+    {
+        Smtp = { Host = "127.0.0.1", Port = _port, Security = SecureSocketOptions.None },
+    }));
+
+    private async Task StartServerAsync()
+    {
+        // aiosmtpd makes the Maildir (tmp, new, cur) only when the folder does not exist yet.
+        Directory.CreateDirectory(Path.GetDirectoryName(_maildir)!);
+        // Debian's python3, which has the packaged module, rather than whatever python3 comes first on PATH.
+        _server = Process.Start(new ProcessStartInfo("/usr/bin/python3",
+            ["-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{_port}", "-c", "aiosmtpd.handlers.Mailbox", _maildir])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, _port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline && !_server.HasExited)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private void StopServer()
+    {
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(entireProcessTree: true);
+            _server.WaitForExit();
+        }
+
+        _server?.Dispose();
+        _server = null;
+    }
+
+    private async Task<List<MimeMessage>> ReceivedAsync(int expected)
+    {
+        var inbox = Path.Combine(_maildir, "new");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((Directory.Exists(inbox) ? Directory.GetFiles(inbox).Length : 0) < expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var messages = new List<MimeMessage>();
+        foreach (var file in Directory.GetFiles(inbox))
+        {
+            messages.Add(await MimeMessage.LoadAsync(file));
+        }
+
+        Assert.Equal(expected, messages.Count);
+        return messages;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
