@@ -44,9 +44,13 @@ if (infrastructure.MailPickupDirectory is { } mailPickup)
 
 // The site references Catalog.Api but does not wait for it: a shop front must come up, and say the catalog is
 // unavailable, even while the API is down or still starting (its /health reports that as Degraded).
+// Stateless (buyer cookie, cart and data-protection keys in Redis), so replicas are interchangeable; the AppHost
+// setting Scale:WebFrontends changes how many run.
 builder.AddProject<Projects.Web_Blazor>("web-blazor")
+    .WithReplicas(builder.Configuration.GetValue("Scale:WebFrontends", 2))
     .WithReadinessProbe()
     .WithExternalHttpEndpoints()
+    .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
     .WithDependency(infrastructure.Cache)
     .WithReference(catalogApi);
 

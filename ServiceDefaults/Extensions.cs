@@ -19,6 +19,7 @@ public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
+    public const string ServedByHeader = "X-Served-By";
     private const string LiveTag = "live";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -80,6 +81,17 @@ public static class Extensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        // Which replica answered: the orchestrator's instance id (Aspire sets it for OpenTelemetry), else the host
+        // name. It makes load balancing over replicas visible to people and tests; it names no user or secret.
+        var instance = (app.Configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "").Split(',')
+            .Select(attribute => attribute.Split('=', 2))
+            .FirstOrDefault(pair => pair is ["service.instance.id", { Length: > 0 }])?[1] ?? Environment.MachineName;
+        app.Use((context, next) =>
+        {
+            context.Response.Headers[ServedByHeader] = instance;
+            return next(context);
+        });
+
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteStatusOnly });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

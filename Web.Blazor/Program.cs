@@ -1,12 +1,30 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+using Web.Blazor.Buyers;
+using Web.Blazor.Cart;
 using Web.Blazor.Catalog;
 using Web.Blazor.Components;
+using Web.Blazor.Ordering;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddRedisClient("cache");
 
+// Cookies and antiforgery tokens must be readable by every replica: the data-protection keys live in Redis.
+builder.Services.AddDataProtection().SetApplicationName("aspireshop-web");
+builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultiplexer>((options, redis) =>
+    options.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), "aspireshop:data-protection-keys"));
+
+builder.AddBuyerIdentity();
+builder.Services.AddSingleton<CartStore>();
+
+// Catalog.Api by service discovery; ServiceDefaults adds the standard resilience handler to every HttpClient.
+builder.Services.AddHttpClient<CatalogClient>(client => client.BaseAddress = new("https+http://catalog-api"));
+builder.Services.AddHttpClient<OrdersClient>(client => client.BaseAddress = new("https+http://catalog-api"));
 builder.Services.AddHttpClient(CatalogApiHealthCheck.HttpClientName, client => client.BaseAddress = new("https+http://catalog-api"));
 builder.Services.AddHealthChecks()
     .AddCheck<CatalogApiHealthCheck>("catalog-api", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(5));
@@ -15,6 +33,9 @@ builder.Services.AddRazorComponents();
 
 var app = builder.Build();
 
+// Fail at start, with the reason, rather than at the first checkout.
+app.Services.GetRequiredService<BuyerTokenIssuer>();
+
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
@@ -22,9 +43,14 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseBuyerIdentity();
+app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapStaticAssets();
+app.MapProductPictures();
+app.MapCartEndpoints();
 app.MapRazorComponents<App>();
 app.MapDefaultEndpoints();
 

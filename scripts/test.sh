@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/prerequisites.sh python3-aiosmtpd
+scripts/prerequisites.sh python3-aiosmtpd chromium
 dotnet build AspireShop.sln --nologo -v quiet -clp:ErrorsOnly
 
 results=TestResults

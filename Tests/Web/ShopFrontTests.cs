@@ -1,0 +1,266 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
+using Catalog.Api.Catalog;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Tests.Catalog;
+using Tests.WholeGraph;
+
+namespace Tests.Web;
+
+/// <summary>
+/// The shoppers' site in a real browser (Debian chromium through Playwright) against the running graph. Every step
+/// of the purchase is saved as a screenshot under TestResults/screenshots.
+/// </summary>
+[Collection(ShopGraphCollection.Name)]
+public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifetime
+{
+    // Products no other test touches, with stock set by each test.
+    private const int FirstProduct = 60;
+    private const int SecondProduct = 61;
+    private const int SoldOutProduct = 62;
+    private const int LastUnitProduct = 63;
+    private static readonly TimeSpan ProcessingWait = TimeSpan.FromSeconds(30);
+
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    private Uri Site => graph.App.GetEndpoint("web-blazor");
+
+    public async Task InitializeAsync()
+    {
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    [Fact]
+    public async Task ShopperBrowsesFiltersSearchesFillsACartChecksOutAndSeesTheOrderConfirmed()
+    {
+        await SetStockAsync(FirstProduct, 50);
+        await SetStockAsync(SecondProduct, 50);
+        var first = await ProductAsync(FirstProduct);
+        var second = await ProductAsync(SecondProduct);
+        var (page, shots) = await NewShopperAsync(nameof(ShopperBrowsesFiltersSearchesFillsACartChecksOutAndSeesTheOrderConfirmed));
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator(".product-card")).ToHaveCountAsync(12);
+        await shots.TakeAsync("catalog");
+
+        await page.SelectOptionAsync("#filter-brand", new SelectOptionValue { Label = first.Brand });
+        await page.ClickAsync("text=Apply filters");
+        await page.WaitForURLAsync(new Regex($"brand={first.BrandId}"));
+        var metas = await page.Locator(".product-card__meta").AllInnerTextsAsync();
+        Assert.NotEmpty(metas);
+        Assert.All(metas, meta => Assert.StartsWith(first.Brand, meta));
+        await shots.TakeAsync("filtered-by-brand");
+
+        await page.FillAsync("#site-search-q", first.Name);
+        await page.PressAsync("#site-search-q", "Enter");
+        await page.WaitForURLAsync(new Regex("q="));
+        await page.ClickAsync($".product-card__name:text-is('{first.Name}')");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(first.Name);
+        await shots.TakeAsync("product");
+
+        await page.ClickAsync("text=Add to cart");
+        await page.WaitForURLAsync(new Regex("/cart$"));
+        await page.GotoAsync($"/products/{SecondProduct}");
+        await page.FillAsync("#quantity", "2");
+        await page.ClickAsync("text=Add to cart");
+        await page.WaitForURLAsync(new Regex("/cart$"));
+        await Assertions.Expect(page.Locator(".cart-line")).ToHaveCountAsync(2);
+        await shots.TakeAsync("cart-with-two-products");
+
+        await page.FillAsync($"#quantity-{FirstProduct}", "3");
+        await page.Locator($".cart-line[data-product-id='{FirstProduct}']").GetByText("Update").ClickAsync();
+        await Assertions.Expect(page.Locator($"#quantity-{FirstProduct}")).ToHaveValueAsync("3");
+        await page.Locator($".cart-line[data-product-id='{SecondProduct}']").GetByRole(AriaRole.Button, new() { Name = $"Remove {second.Name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".cart-line")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator(".cart-total")).ToHaveTextAsync(Money(first.Price * 3));
+        await shots.TakeAsync("cart-changed");
+
+        await page.ClickAsync("text=Check out");
+        await page.FillAsync("#email", "not-an-email");
+        await page.ClickAsync("text=Place order");
+        await Assertions.Expect(page.GetByText("Enter your full name.")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("Enter an email address like name@example.com.")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("Enter the postal code.")).ToBeVisibleAsync();
+        await shots.TakeAsync("checkout-invalid");
+
+        await FillCheckoutAsync(page);
+        await page.ClickAsync("text=Place order");
+        await page.WaitForURLAsync(new Regex("/orders/[0-9a-f-]{36}$"));
+        var orderUrl = page.Url;
+        await Assertions.Expect(page.GetByTestId("order-status")).ToHaveTextAsync("Confirmed", new() { Timeout = (float)ProcessingWait.TotalMilliseconds });
+        await shots.TakeAsync("order-confirmed");
+
+        await page.ClickAsync("nav >> text=My orders");
+        var orderLink = page.Locator($"a[href='/orders/{orderUrl[^36..]}']");
+        await Assertions.Expect(orderLink).ToBeVisibleAsync();
+        await shots.TakeAsync("my-orders");
+        Assert.Equal(0, await CartLineCountAsync(page));
+    }
+
+    [Fact]
+    public async Task SoldOutProductCannotBeAddedAndARejectedOrderShowsWhy()
+    {
+        await SetStockAsync(SoldOutProduct, 0);
+        await SetStockAsync(LastUnitProduct, 1);
+        var (page, shots) = await NewShopperAsync(nameof(SoldOutProductCannotBeAddedAndARejectedOrderShowsWhy));
+
+        await page.GotoAsync($"/products/{SoldOutProduct}");
+        await Assertions.Expect(page.Locator(".stock")).ToHaveTextAsync("Out of stock");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Out of stock" })).ToBeDisabledAsync();
+        Assert.Equal(0, await page.Locator("form.add-to-cart").CountAsync());
+        await shots.TakeAsync("sold-out");
+
+        // The last unit is in the cart, then sells elsewhere before this shopper checks out.
+        await page.GotoAsync($"/products/{LastUnitProduct}");
+        await page.ClickAsync("text=Add to cart");
+        await page.WaitForURLAsync(new Regex("/cart$"));
+        await SetStockAsync(LastUnitProduct, 0);
+        await page.ClickAsync("text=Check out");
+        await FillCheckoutAsync(page);
+        await page.ClickAsync("text=Place order");
+        await Assertions.Expect(page.GetByTestId("order-status")).ToHaveTextAsync("Rejected", new() { Timeout = (float)ProcessingWait.TotalMilliseconds });
+        await Assertions.Expect(page.Locator(".rejection-reason")).ToContainTextAsync("out of stock");
+        await shots.TakeAsync("order-rejected");
+    }
+
+    [Fact]
+    public async Task TheSameCartIsSeenWhicheverReplicaAnswers()
+    {
+        await SetStockAsync(FirstProduct, 50);
+        using var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
+        using var shopper = new HttpClient(handler) { BaseAddress = Site };
+        // The orchestrator's proxy balances connections, not requests: a new connection per request, as many shoppers make.
+        shopper.DefaultRequestHeaders.ConnectionClose = true;
+
+        var productPage = await shopper.GetStringAsync($"/products/{FirstProduct}");
+        var token = AntiforgeryField().Match(productPage).Groups[1].Value;
+        using var add = await shopper.PostAsync("/cart/add", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["productId"] = FirstProduct.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["quantity"] = "1",
+            ["__RequestVerificationToken"] = token,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, add.StatusCode);
+
+        var servedBy = new HashSet<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var cart = await shopper.GetAsync("/cart");
+            Assert.Contains($"data-product-id=\"{FirstProduct}\"", await cart.Content.ReadAsStringAsync());
+            servedBy.Add(cart.Headers.GetValues("X-Served-By").Single());
+        }
+
+        Assert.Equal(2, servedBy.Count);
+    }
+
+    [Fact]
+    public async Task BrowsingWorksWhileRedisIsDownAndTheCartSaysItIsUnavailable()
+    {
+        var commands = graph.App.Services.GetRequiredService<ResourceCommandService>();
+        var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
+        var (page, shots) = await NewShopperAsync(nameof(BrowsingWorksWhileRedisIsDownAndTheCartSaysItIsUnavailable));
+        await page.GotoAsync("/");
+
+        Assert.True((await commands.ExecuteCommandAsync("cache", KnownResourceCommands.StopCommand)).Success);
+        try
+        {
+            await notifications.WaitForResourceAsync("cache", KnownResourceStates.TerminalStates);
+            await page.GotoAsync("/?page=2");
+            await Assertions.Expect(page.Locator(".product-card")).ToHaveCountAsync(12);
+            await page.GotoAsync("/cart");
+            await Assertions.Expect(page.GetByText("The cart is unavailable right now")).ToBeVisibleAsync();
+            await shots.TakeAsync("cart-unavailable");
+        }
+        finally
+        {
+            Assert.True((await commands.ExecuteCommandAsync("cache", KnownResourceCommands.StartCommand)).Success);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await notifications.WaitForResourceHealthyAsync("cache", timeout.Token);
+        }
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+
+    private static string Money(decimal amount) => amount.ToString("C", System.Globalization.CultureInfo.GetCultureInfo("en-GB"));
+
+    private static async Task FillCheckoutAsync(IPage page)
+    {
+        await page.FillAsync("#name", "Grace Hopper");
+        await page.FillAsync("#email", "grace@example.com");
+        await page.FillAsync("#street", "1 Harbour Street");
+        await page.FillAsync("#city", "Portsmouth");
+        await page.FillAsync("#postal-code", "PO1 2AB");
+        await page.FillAsync("#country", "United Kingdom");
+    }
+
+    private static async Task<int> CartLineCountAsync(IPage page)
+    {
+        await page.GotoAsync("/cart");
+        return await page.Locator(".cart-line").CountAsync();
+    }
+
+    private async Task<(IPage Page, Screenshots Shots)> NewShopperAsync(string testName)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Site.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        return (page, new Screenshots(page, testName));
+    }
+
+    private async Task<ProductDto> ProductAsync(int id)
+    {
+        using var api = graph.App.CreateHttpClient("catalog-api");
+        return (await api.GetFromJsonAsync<ProductDto>($"/api/v1/products/{id}"))!;
+    }
+
+    private async Task SetStockAsync(int productId, int stock)
+    {
+        using var admin = graph.App.CreateHttpClient("catalog-api");
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", await CatalogAdminTokens.CreateAsync(graph.App, $"shop-front-{Guid.NewGuid():N}"));
+        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/products/{productId}");
+        read.Headers.Add(ReadConsistency.HeaderName, ReadConsistency.TokenFor(DateTimeOffset.UtcNow));
+        using var current = await admin.SendAsync(read);
+        var product = (await current.Content.ReadFromJsonAsync<ProductDto>())!;
+        using var write = await admin.PutAsJsonAsync($"/api/v1/products/{productId}/stock", new StockUpdateRequest(stock, product.Version));
+        write.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Numbered full-page screenshots of one test, in TestResults/screenshots/TEST next to the TRX results.</summary>
+    private sealed class Screenshots(IPage page, string testName)
+    {
+        private readonly string _folder = Path.Combine(RepositoryRoot(), "TestResults", "screenshots", testName);
+        private int _step;
+
+        public async Task TakeAsync(string step)
+        {
+            // Pictures load after the page: wait for them, so the screenshot shows what a shopper sees.
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_folder, $"{++_step:00}-{step}.png"), FullPage = true });
+        }
+
+        private static string RepositoryRoot()
+        {
+            var folder = new DirectoryInfo(AppContext.BaseDirectory);
+            while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "AspireShop.sln")))
+            {
+                folder = folder.Parent;
+            }
+
+            return folder?.FullName ?? AppContext.BaseDirectory;
+        }
+    }
+}
