@@ -12,7 +12,7 @@ namespace Ordering.Worker.Orders;
 
 /// <summary>
 /// Consumes OrderSubmitted from its durable queue as one of several competing consumers: manual acknowledgement only
-/// after the database commit, a bounded prefetch, malformed messages rejected to the dead-letter queue, database
+/// after the database commit, a bounded prefetch handled concurrently, malformed messages rejected to the dead-letter queue, database
 /// outages waited out, other failures requeued until the queue's delivery limit dead-letters them. After the commit
 /// it invalidates the catalog's cached stock of the ordered products and wakes the mail relay for the buyer's mail.
 /// </summary>
@@ -23,13 +23,19 @@ public sealed class OrderSubmittedConsumer(
     public static readonly ActivitySource ActivitySource = new("Ordering.Worker");
     private const ushort Prefetch = 32;
 
+    // Messages are handled this many at a time per worker: each spends most of its time waiting on the database,
+    // and the client's default (one at a time) would leave the worker idle between round trips.
+    private const ushort Concurrency = 16;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await using var channel = await broker.CreateChannelAsync(cancellationToken: stoppingToken);
+                await using var channel = await broker.CreateChannelAsync(
+                    new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false, consumerDispatchConcurrency: Concurrency),
+                    stoppingToken);
                 await OrderTopology.DeclareAsync(channel, stoppingToken);
                 await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
                 var consumer = new AsyncEventingBasicConsumer(channel);
