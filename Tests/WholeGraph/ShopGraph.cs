@@ -73,6 +73,36 @@ public static class ShopGraph
         return string.Join('\n', lines.TakeLast(30));
     }
 
+    private static readonly string[] Services = ["catalog-api", "ordering-worker", "web-blazor"];
+
+    /// <summary>
+    /// Stops a resource of the running graph and waits until it has stopped. Disposing the result starts it again and
+    /// waits until it and every service are healthy, so the next test finds the graph whole.
+    /// </summary>
+    public static async Task<IAsyncDisposable> StopAsync(this DistributedApplication app, string resource)
+    {
+        var stop = await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
+        Assert.True(stop.Success, stop.Message);
+        await app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync(resource, KnownResourceStates.TerminalStates);
+        return new Restart(app, resource);
+    }
+
+    private sealed class Restart(DistributedApplication app, string resource) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            var start = await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand);
+            Assert.True(start.Success, start.Message);
+            var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await notifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            foreach (var service in Services)
+            {
+                await notifications.WaitForResourceAsync(service, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, timeout.Token);
+            }
+        }
+    }
+
     public static void DeleteDataRoot(string dataRoot)
     {
         if (Directory.Exists(dataRoot))

@@ -31,8 +31,11 @@ public static class RedisProcessBuilderExtensions
                 string[] config =
                 [
                     "bind 127.0.0.1 -::1",
+                    // Carts and the shop front's data-protection keys live here: they must survive a restart
+                    // (the append-only file, synced every second), or every shopper's cookie dies with the server.
                     "save \"\"",
-                    "appendonly no",
+                    "appendonly yes",
+                    "appendfsync everysec",
                     // Rewriting the process title would overwrite the environment that marks this run's servers.
                     "set-proc-title no",
                     $"dir {redis.DataDirectory}",

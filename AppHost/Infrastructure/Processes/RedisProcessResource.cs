@@ -1,6 +1,6 @@
 namespace AspireShop.AppHost.Infrastructure.Processes;
 
-/// <summary>A Redis server run as a local process (redis-server), in memory only, password protected.</summary>
+/// <summary>A Redis server run as a local process (redis-server), password protected, its data kept in an append-only file.</summary>
 public sealed class RedisProcessResource(string name, string command, string dataDirectory, ParameterResource password)
     : ExecutableResource(name, command, dataDirectory), IResourceWithConnectionString
 {

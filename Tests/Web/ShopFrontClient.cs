@@ -1,0 +1,71 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Tests.Web;
+
+/// <summary>One shopper talking HTTP to the site, as a browser without JavaScript does: cookies, forms, antiforgery tokens.</summary>
+public sealed partial class ShopFrontClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public ShopFrontClient(Uri site)
+    {
+        _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = site };
+        // The orchestrator's proxy balances connections, not requests: a new connection per request, as many shoppers make.
+        _http.DefaultRequestHeaders.ConnectionClose = true;
+    }
+
+    public HttpClient Http => _http;
+
+    public async Task AddToCartAsync(int productId, int quantity)
+    {
+        var productPage = await _http.GetStringAsync($"/products/{productId}");
+        using var add = await _http.PostAsync("/cart/add", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["productId"] = productId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["quantity"] = quantity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["__RequestVerificationToken"] = AntiforgeryField().Match(productPage).Groups[1].Value,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, add.StatusCode);
+        Assert.Equal("/cart", add.Headers.Location?.ToString());
+    }
+
+    /// <summary>The checkout form as the site serves it, filled in with valid details.</summary>
+    public async Task<Dictionary<string, string>> FilledCheckoutFormAsync()
+    {
+        var checkout = await _http.GetStringAsync("/checkout");
+        return new Dictionary<string, string>
+        {
+            ["_handler"] = "checkout",
+            ["__RequestVerificationToken"] = AntiforgeryField().Match(checkout).Groups[1].Value,
+            ["Form.CheckoutKey"] = CheckoutKeyField().Match(checkout).Groups[1].Value,
+            ["Form.Name"] = "Grace Hopper",
+            ["Form.Email"] = "grace@example.com",
+            ["Form.Street"] = "1 Harbour Street",
+            ["Form.City"] = "Portsmouth",
+            ["Form.PostalCode"] = "PO1 2AB",
+            ["Form.Country"] = "United Kingdom",
+        };
+    }
+
+    /// <summary>Submits the checkout form; returns the order page it redirects to.</summary>
+    public async Task<string?> SubmitCheckoutAsync(Dictionary<string, string> form, string? traceParent = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/checkout") { Content = new FormUrlEncodedContent(form) };
+        if (traceParent is not null)
+        {
+            request.Headers.Add("traceparent", traceParent);
+        }
+
+        using var response = await _http.SendAsync(request);
+        return response.Headers.Location?.ToString();
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+
+    [GeneratedRegex("name=\"Form.CheckoutKey\" value=\"([^\"]+)\"")]
+    private static partial Regex CheckoutKeyField();
+}
