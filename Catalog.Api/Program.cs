@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Catalog.Api.Catalog;
+using Catalog.Api.Operations;
 using Catalog.Api.Ordering;
 using Catalog.Api.Security;
 using Scalar.AspNetCore;
@@ -12,6 +13,8 @@ builder.AddRabbitMQClient("messaging");
 builder.AddCatalogAdminAuthentication();
 builder.AddOrdering();
 builder.AddClientRateLimiting();
+builder.Services.AddSingleton<CatalogApiMetrics>();
+builder.Services.AddHostedService<DatabaseStateSampler>();
 
 builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
 {

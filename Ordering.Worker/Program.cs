@@ -19,6 +19,8 @@ builder.Services.AddHybridCache();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OrderProcessor>();
+builder.Services.AddSingleton<OrderingWorkerMetrics>();
+builder.Services.AddHostedService<QueueDepthSampler>();
 builder.Services.AddHostedService<OrderSubmittedConsumer>();
 builder.AddOrderMail();
 

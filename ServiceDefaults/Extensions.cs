@@ -19,6 +19,7 @@ public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
+    public const string MetricsEndpointPath = "/metrics";
     public const string ServedByHeader = "X-Served-By";
     private const string LiveTag = "live";
 
@@ -47,16 +48,21 @@ public static class Extensions
 
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
+                .AddMeter(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation())
+                .AddRuntimeInstrumentation()
+                // Every replica serves its own metrics at /metrics, for Prometheus to scrape (the OTLP export to
+                // the dashboard goes on beside it).
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(aspnet =>
                     // Probes hit these every few seconds; tracing them only buries real requests.
                     aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -77,7 +83,8 @@ public static class Extensions
 
     /// <summary>
     /// Maps <c>/alive</c> (liveness: the process answers) and <c>/health</c> (readiness: every dependency answers)
-    /// in every environment, because container orchestrators probe them in production too.
+    /// in every environment, because container orchestrators probe them in production too, and <c>/metrics</c> for
+    /// Prometheus (in production keep it on the internal network, as the probes are).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -92,6 +99,7 @@ public static class Extensions
             return next(context);
         });
 
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteStatusOnly });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

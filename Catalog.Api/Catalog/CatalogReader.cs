@@ -2,6 +2,7 @@ using AspireShop.Contracts;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Catalog.Api.Catalog.Data;
+using Catalog.Api.Operations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,7 @@ namespace Catalog.Api.Catalog;
 // cost more than serving a hit). A cache fill gets a scope of its own: HybridCache shares it among all requests
 // waiting for that key, and it must not depend on the first of them still running.
 public sealed class CatalogReader(
-    HybridCache cache, IOptions<CatalogCacheOptions> options, IServiceProvider requestServices, IServiceScopeFactory scopes)
+    HybridCache cache, IOptions<CatalogCacheOptions> options, IServiceProvider requestServices, IServiceScopeFactory scopes, CatalogApiMetrics metrics)
 {
     private static readonly HybridCacheEntryOptions EntryOptions = new()
     {
@@ -71,11 +72,13 @@ public sealed class CatalogReader(
             return await query(requestServices.GetRequiredService<CatalogReadDbContext>(), state, cancellationToken);
         }
 
+        metrics.CacheLookups.Add(1);
         return await cache.GetOrCreateAsync(
             key,
-            (scopes, state, query),
+            (scopes, state, query, metrics),
             static async (s, ct) =>
             {
+                s.metrics.CacheMisses.Add(1);
                 await using var scope = s.scopes.CreateAsyncScope();
                 return await s.query(scope.ServiceProvider.GetRequiredService<CatalogReadDbContext>(), s.state, ct);
             },

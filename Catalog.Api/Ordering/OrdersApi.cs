@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using AspireShop.Contracts;
 using Catalog.Api.Catalog.Data;
+using Catalog.Api.Operations;
 using Catalog.Api.Ordering.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -41,6 +42,7 @@ public static class OrdersApi
         CatalogDbContext catalog,
         OrderingDbContext ordering,
         OrderOutboxSignal outbox,
+        CatalogApiMetrics metrics,
         TimeProvider clock,
         CancellationToken ct)
     {
@@ -134,6 +136,7 @@ public static class OrdersApi
         }
 
         outbox.Notify();
+        metrics.OrdersSubmitted.Add(1);
         return Accepted(order);
     }
 

@@ -17,7 +17,8 @@ namespace Ordering.Worker.Orders;
 /// it invalidates the catalog's cached stock of the ordered products and wakes the mail relay for the buyer's mail.
 /// </summary>
 public sealed class OrderSubmittedConsumer(
-    IConnection broker, OrderProcessor processor, OrderMailSignal mail, HybridCache cache, ILogger<OrderSubmittedConsumer> logger)
+    IConnection broker, OrderProcessor processor, OrderMailSignal mail, HybridCache cache, OrderingWorkerMetrics metrics, TimeProvider clock,
+    ILogger<OrderSubmittedConsumer> logger)
     : BackgroundService
 {
     public static readonly ActivitySource ActivitySource = new("Ordering.Worker");
@@ -69,6 +70,7 @@ public sealed class OrderSubmittedConsumer(
         {
             logger.LogError("Dead-lettering message {MessageId}: it is not a valid {Type}.", delivery.BasicProperties.MessageId, OrderMessaging.OrderSubmittedType);
             await channel.BasicRejectAsync(delivery.DeliveryTag, requeue: false, cancellationToken);
+            metrics.DeadLettered.Add(1);
             return;
         }
 
@@ -92,6 +94,9 @@ public sealed class OrderSubmittedConsumer(
         }
 
         logger.LogInformation("Order {OrderId} of buyer {BuyerId} is {Status}.", submitted.OrderId, submitted.BuyerId, outcome.DecidedStatus);
+        var status = new KeyValuePair<string, object?>("status", outcome.DecidedStatus);
+        metrics.OrdersDecided.Add(1, status);
+        metrics.ProcessingTime.Record((clock.GetUtcNow() - submitted.SubmittedAt).TotalSeconds, status);
         await AfterCommitAsync(outcome, cancellationToken);
     }
 

@@ -1,19 +1,31 @@
+using Tests.Observability;
+
 namespace Tests.WholeGraph;
 
-/// <summary>One running shop graph, shared by every test class of <see cref="ShopGraphCollection"/>.</summary>
+/// <summary>
+/// One running shop graph, shared by every test class of <see cref="ShopGraphCollection"/>. Its services export
+/// their traces to <see cref="Telemetry"/>, an OTLP receiver in the test process.
+/// </summary>
 public sealed class ShopGraphFixture : IAsyncLifetime
 {
+    private static readonly string[] Services = ["catalog-api", "ordering-worker", "web-blazor"];
+
     public string DataRoot { get; } = ShopGraph.NewDataRoot();
+
+    public OtlpSpanCollector Telemetry { get; } = new();
 
     public DistributedApplication App { get; private set; } = null!;
 
     public TimeSpan TimeToHealthy { get; private set; }
 
-    public async Task InitializeAsync() => (App, TimeToHealthy) = await ShopGraph.StartHealthyAsync(DataRoot);
+    public async Task InitializeAsync()
+        => (App, TimeToHealthy) = await ShopGraph.StartHealthyAsync(DataRoot,
+            [.. Services.SelectMany(service => Telemetry.ExporterSettings().Select(setting => $"--Services:{service}:{setting.Key}={setting.Value}"))]);
 
     public async Task DisposeAsync()
     {
         await App.DisposeAsync();
+        await Telemetry.DisposeAsync();
         ShopGraph.DeleteDataRoot(DataRoot);
     }
 }

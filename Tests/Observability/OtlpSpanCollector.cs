@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Google.Protobuf;
+
+namespace Tests.Observability;
+
+public sealed record CollectedSpan(string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, IReadOnlyDictionary<string, string> Attributes);
+
+/// <summary>
+/// An OTLP/HTTP receiver the services of the test graph export their traces to (protobuf, <c>/v1/traces</c>), so a
+/// test can assert on the spans that were really exported. Metrics and logs are accepted and dropped. The messages
+/// are read field by field with Google.Protobuf's wire reader: only the few fields the tests look at.
+/// </summary>
+public sealed class OtlpSpanCollector : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly ConcurrentQueue<CollectedSpan> _spans = new();
+    private readonly Task _receiving;
+
+    public OtlpSpanCollector()
+    {
+        var port = FreePort();
+        Endpoint = new Uri($"http://127.0.0.1:{port}");
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _listener.Start();
+        _receiving = ReceiveAsync();
+    }
+
+    public Uri Endpoint { get; }
+
+    /// <summary>The settings that point a service's OpenTelemetry exporter here, exporting every half second.</summary>
+    public IEnumerable<KeyValuePair<string, string>> ExporterSettings()
+    {
+        yield return new("OTEL_EXPORTER_OTLP_ENDPOINT", Endpoint.ToString().TrimEnd('/'));
+        yield return new("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+        yield return new("OTEL_BSP_SCHEDULE_DELAY", "500");
+    }
+
+    public async Task<IReadOnlyList<CollectedSpan>> WaitForTraceAsync(string traceId, Func<IReadOnlyList<CollectedSpan>, bool> complete, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var trace = _spans.Where(s => s.TraceId == traceId).ToList();
+            if (complete(trace) || DateTime.UtcNow > deadline)
+            {
+                return trace;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task ReceiveAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            using (context.Response)
+            {
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                if (context.Request.Url?.AbsolutePath == "/v1/traces")
+                {
+                    foreach (var span in ReadExportRequest(body.ToArray()))
+                    {
+                        _spans.Enqueue(span);
+                    }
+                }
+
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/x-protobuf";
+            }
+        }
+    }
+
+    // opentelemetry/proto/collector/trace/v1: ExportTraceServiceRequest.resource_spans = 1; ResourceSpans.resource = 1,
+    // .scope_spans = 2; Resource.attributes = 1; ScopeSpans.spans = 2; Span.trace_id = 1, span_id = 2,
+    // parent_span_id = 4, name = 5, attributes = 9; KeyValue.key = 1, value = 2; AnyValue.string_value = 1.
+    private static IEnumerable<CollectedSpan> ReadExportRequest(byte[] request)
+    {
+        foreach (var resourceSpans in Fields(request, 1))
+        {
+            var service = Fields(resourceSpans, 1).SelectMany(resource => Attributes(resource, 1))
+                .FirstOrDefault(a => a.Key == "service.name").Value ?? "";
+            foreach (var span in Fields(resourceSpans, 2).SelectMany(scopeSpans => Fields(scopeSpans, 2)))
+            {
+                var parent = Hex(Fields(span, 4).FirstOrDefault());
+                yield return new CollectedSpan(
+                    service,
+                    Hex(Fields(span, 1).First()),
+                    Hex(Fields(span, 2).First()),
+                    parent.Length == 0 ? null : parent,
+                    Fields(span, 5).Select(name => ByteString.CopyFrom(name).ToStringUtf8()).FirstOrDefault() ?? "",
+                    Attributes(span, 9).GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.First().Value));
+            }
+        }
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Attributes(byte[] message, int field)
+        => Fields(message, field).Select(keyValue => new KeyValuePair<string, string>(
+            Fields(keyValue, 1).Select(k => ByteString.CopyFrom(k).ToStringUtf8()).FirstOrDefault() ?? "",
+            Fields(keyValue, 2).SelectMany(value => Fields(value, 1)).Select(v => ByteString.CopyFrom(v).ToStringUtf8()).FirstOrDefault() ?? ""));
+
+    /// <summary>The length-delimited occurrences of one field of a message; every other field is skipped.</summary>
+    private static List<byte[]> Fields(byte[] message, int field)
+    {
+        var found = new List<byte[]>();
+        var input = new CodedInputStream(message);
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == field && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+            {
+                found.Add(input.ReadBytes().ToByteArray());
+            }
+            else
+            {
+                input.SkipLastField();
+            }
+        }
+
+        return found;
+    }
+
+    private static string Hex(byte[]? bytes) => bytes is null ? "" : Convert.ToHexStringLower(bytes);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        _listener.Close();
+        await _receiving;
+    }
+}

@@ -1,0 +1,65 @@
+using Tests.Catalog;
+using Tests.Web;
+using Tests.WholeGraph;
+
+namespace Tests.Observability;
+
+/// <summary>
+/// One purchase is one trace: the checkout request in Web.Blazor, the order API call in Catalog.Api, the outbox
+/// relay's publish, and Ordering.Worker's consume, all in the same trace, asserted on the spans the services exported.
+/// </summary>
+[Collection(ShopGraphCollection.Name)]
+public sealed class PurchaseTraceTests(ShopGraphFixture graph)
+{
+    private const int ProductId = 64;
+
+    [Fact]
+    public async Task TheWorkersConsumeSpanIsInTheSameTraceAsTheCheckoutRequest()
+    {
+        using var shopper = new ShopFrontClient(graph.App.GetEndpoint("web-blazor"));
+        await shopper.AddToCartAsync(ProductId, 1);
+        var form = await shopper.FilledCheckoutFormAsync();
+
+        // The shopper's browser starts the trace (as a traced front end would); the site continues it.
+        var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var orderPage = await shopper.SubmitCheckoutAsync(form, $"00-{traceId}-{Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()))}-01");
+        Assert.Matches("/orders/[0-9a-f-]{36}$", orderPage);
+
+        // Each service exports on its own schedule: wait for every hop of the purchase.
+        var trace = await graph.Telemetry.WaitForTraceAsync(traceId, spans => spans.Any(IsCheckout) && spans.Any(IsOrderApi) && spans.Any(IsPublish)
+            && spans.Any(IsConsume) && spans.Any(IsWorkerQuery), TimeSpan.FromSeconds(30));
+        var hops = string.Join("\n", trace.Select(s => $"{s.Service}: {s.Name}"));
+
+        var consume = Assert.Single(trace, IsConsume);
+        Assert.Equal("rabbitmq", consume.Attributes["messaging.system"]);
+        Assert.Equal("process", consume.Attributes["messaging.operation.type"]);
+
+        // Not only the same trace: the consume span descends from the publish, the order API call and the checkout.
+        var ancestors = new List<CollectedSpan>();
+        for (var span = consume; trace.FirstOrDefault(s => s.SpanId == span.ParentSpanId) is { } parent; span = parent)
+        {
+            ancestors.Add(parent);
+        }
+
+        var chain = string.Join(" <- ", ancestors.Select(s => $"{s.Service}: {s.Name}"));
+        Assert.True(ancestors.Any(IsPublish), chain);
+        Assert.True(ancestors.Any(IsOrderApi), chain);
+        Assert.True(ancestors.Any(IsCheckout), chain);
+        Assert.True(trace.Any(IsWorkerQuery), hops);
+    }
+
+    private static bool IsCheckout(CollectedSpan span)
+        => span.Service == "web-blazor" && span.Name == "POST /checkout";
+
+    private static bool IsOrderApi(CollectedSpan span)
+        => span.Service == "catalog-api" && span.Name.StartsWith("POST /api/v1/orders", StringComparison.Ordinal);
+
+    private static bool IsPublish(CollectedSpan span)
+        => span.Service == "catalog-api" && span.Name == "shop.orders publish"
+            && span.Attributes.GetValueOrDefault("messaging.rabbitmq.destination.routing_key") == "order.submitted";
+
+    private static bool IsWorkerQuery(CollectedSpan span)
+        => span.Service == "ordering-worker" && (span.Attributes.ContainsKey("db.system.name") || span.Attributes.ContainsKey("db.system"));
+
+    private static bool IsConsume(CollectedSpan span) => span.Service == "ordering-worker" && span.Name == "ordering.order-submitted process";
+}
