@@ -1,18 +1,16 @@
 -- wrk script: POST /api/v1/orders as many buyers (one signed token each, read from the file given after "--"),
 -- one product line each over the whole catalog, every request with its own Idempotency-Key.
--- With a QUOTA (second argument) each thread stops after its share of that many orders.
-local tokens, counter, quota, run = {}, 0, nil, nil
-local threads = {}
+local tokens, counter, run = {}, 0, nil
+local created = 0
 
 function setup(thread)
-  thread:set("thread_id", #threads + 1)
-  table.insert(threads, thread)
+  created = created + 1
+  thread:set("thread_id", created)
 end
 
 function init(args)
   for line in io.lines(args[1]) do table.insert(tokens, line) end
-  if args[2] then quota = math.ceil(tonumber(args[2]) / #threads) end
-  run = args[3] or tostring(os.time())
+  run = tostring(os.time())
   math.randomseed(os.time() * 100 + thread_id)
 end
 
@@ -21,9 +19,6 @@ local body_format = '{"lines":[{"productId":%d,"quantity":%d}],"buyerName":"Load
 
 function request()
   counter = counter + 1
-  if quota and counter > quota then
-    wrk.thread:stop()
-  end
   local token = tokens[((counter * 7 + thread_id) % #tokens) + 1]
   return wrk.format("POST", "/api/v1/orders", {
     ["Authorization"] = "Bearer " .. token,

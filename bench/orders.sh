@@ -6,7 +6,7 @@
 #     to RabbitMQ, then resumed (SIGCONT); we report the time until every one of them is decided.
 # Stock is raised first so orders are confirmed (the path with the most work). Times come from the orders' own
 # SubmittedAt/CompletedAt columns, read with psql using the connection string Catalog.Api was given.
-# Usage: bench/orders.sh   (DURATION=30 BACKLOG=10000 THREADS=2 CONNECTIONS=32 to change)
+# Usage: bench/orders.sh   (DURATION=30 BACKLOG=10000 THREADS=2 CONNECTIONS=32 to change; TRACES=off records no traces)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,10 +18,20 @@ dotnet build AspireShop.sln -c Release --nologo -v quiet -clp:ErrorsOnly
 
 source bench/graph.sh
 export GRAPH_CONFIGURATION=Release
-trap graph_stop EXIT
+workers=""
+finish() {
+  [ -n "$workers" ] && kill -CONT $workers 2>/dev/null || true
+  graph_stop
+}
+trap finish EXIT
+
+settings=()
+if [ "${TRACES:-on}" = off ]; then
+  for service in catalog-api ordering-worker web-blazor; do settings+=("--Services:$service:OTEL_TRACES_SAMPLER=always_off"); done
+fi
 
 key=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
-graph_start /tmp/orders-bench-apphost.log --Parameters:buyer-token-signing-key="$key"
+graph_start /tmp/orders-bench-apphost.log --Parameters:buyer-token-signing-key="$key" "${settings[@]}"
 api=$(graph_service_url Catalog.Api)
 
 # psql settings from the connection string Catalog.Api runs with (Host=...;Port=...;Username=...;Password=...;Database=...).
@@ -57,7 +67,7 @@ report() { # since-timestamp label
     '{ printf "| %s | %s | %s | %s | %s ms |\n", label, $1, $2, $3, $4 }'
 }
 
-echo "$(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; wrk -t$threads -c$connections; $(date -u +%F)"
+echo "$(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; wrk -t$threads -c$connections; traces ${TRACES:-on}; $(date -u +%F)"
 echo
 
 # Warm-up: JIT and connection pools, so the measured runs see steady state.
@@ -68,7 +78,10 @@ wait_decided "$since"
 echo "| run | orders | confirmed | decided/s (first submit to last decision) | submit to decision p50 / p90 / p99 |"
 echo "|---|---|---|---|---|"
 since=$(sql "SELECT now()")
+cpu=$(mktemp)
+bench/cpu-share.sh $(( duration - 2 )) >"$cpu" &
 out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -s bench/orders.lua "$api" -- "$tokens")
+wait
 if echo "$out" | grep -q "Non-2xx"; then echo "orders: non-2xx responses: $out" >&2; exit 1; fi
 wait_decided "$since"
 report "$since" "sustained, ${duration}s of POSTs"
@@ -77,7 +90,12 @@ intake=$(echo "$out" | awk '/Requests\/sec/ {print $2}'); post_p99=$(echo "$out"
 workers=$(pgrep -f "/Ordering.Worker/bin/Release/.*/Ordering.Worker" | tr '\n' ' ')
 since=$(sql "SELECT now()")
 kill -STOP $workers
-wrk -t"$threads" -c"$connections" -d300s -s bench/orders.lua "$api" -- "$tokens" "$backlog" >/dev/null
+# wrk runs for a fixed time, so it is stopped (SIGINT: it ends cleanly) once the backlog is reached.
+wrk -t"$threads" -c"$connections" -d600s -s bench/orders.lua "$api" -- "$tokens" >/dev/null &
+load=$!
+until (( $(sql "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'") >= backlog )); do sleep 0.5; done
+kill -INT "$load"
+wait "$load" || true
 until [ "$(sql "SELECT count(*) FROM ordering.outbox WHERE \"SentAt\" IS NULL")" = 0 ]; do sleep 0.2; done
 accepted=$(sql "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'")
 resumed=$(date +%s.%N)
@@ -88,3 +106,7 @@ printf '| backlog drain: %s orders queued, workers resumed | %s | | %s | drain t
   "$(echo "$accepted / ($drained - $resumed)" | bc)" "$(echo "$drained - $resumed" | bc)"
 echo
 echo "POST /api/v1/orders during the sustained run: $intake req/s, p99 $post_p99"
+echo
+echo "CPU during the sustained run:"
+echo
+cat "$cpu"
