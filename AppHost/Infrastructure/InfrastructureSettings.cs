@@ -49,6 +49,9 @@ public sealed class InfrastructureSettings
     /// <summary>Processes mode: the rabbitmq-server script; /usr/lib/rabbitmq/bin or PATH when empty.</summary>
     public string? RabbitMQServerPath { get; private set; }
 
+    /// <summary>Processes mode: the prometheus program; looked up on PATH when empty.</summary>
+    public string? PrometheusPath { get; private set; }
+
     public static InfrastructureSettings From(IDistributedApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(SectionName);
@@ -74,6 +77,7 @@ public sealed class InfrastructureSettings
         settings.PostgresBinDirectory = section[nameof(PostgresBinDirectory)];
         settings.RedisServerPath = section[nameof(RedisServerPath)];
         settings.RabbitMQServerPath = section[nameof(RabbitMQServerPath)];
+        settings.PrometheusPath = section[nameof(PrometheusPath)];
         return settings;
     }
 

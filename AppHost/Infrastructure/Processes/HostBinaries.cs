@@ -8,7 +8,8 @@ internal sealed record HostBinaries(
     string PostgresBinDirectory,
     string RedisServer,
     string RabbitMQServer,
-    string Epmd)
+    string Epmd,
+    string Prometheus)
 {
     public string Postgres => Path.Combine(PostgresBinDirectory, "postgres");
     public string InitDb => Path.Combine(PostgresBinDirectory, "initdb");
@@ -43,7 +44,10 @@ internal sealed record HostBinaries(
         var epmd = Program(null, "epmd")
             ?? throw Missing("epmd (Erlang's port mapper, needed by RabbitMQ)", "PATH", "erlang-base", null);
 
-        return new HostBinaries(postgresBin, redis, rabbit, epmd);
+        var prometheus = Program(settings.PrometheusPath, "prometheus")
+            ?? throw Missing("prometheus", settings.PrometheusPath ?? "PATH", "prometheus", "Infrastructure:PrometheusPath");
+
+        return new HostBinaries(postgresBin, redis, rabbit, epmd, prometheus);
     }
 
     private static InfrastructureSetupException Missing(string what, string lookedIn, string debianPackage, string? setting)

@@ -32,6 +32,9 @@ internal static class ProcessInfrastructure
             ShopInfrastructure.CatalogReadDbName, postgres, standbys, PostgresProcessResource.EndpointName,
             ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), password, ShopInfrastructure.CatalogDatabase);
 
+        builder.AddPrometheusProcess("prometheus", binaries, dataRoot,
+            Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "deploy", "prometheus")));
+
         return new ShopInfrastructure(
             catalogDb,
             catalogReadDb,
