@@ -6,7 +6,8 @@ namespace Tests.Observability;
 
 /// <summary>
 /// One purchase is one trace: the checkout request in Web.Blazor, the order API call in Catalog.Api, the outbox
-/// relay's publish, and Ordering.Worker's consume, all in the same trace, asserted on the spans the services exported.
+/// relay's publish, and Ordering.Worker's consume, all in the same trace, asserted on the spans the services exported;
+/// and the logs of it carry the trace, order and buyer ids but none of the buyer's personal details.
 /// </summary>
 [Collection(ShopGraphCollection.Name)]
 public sealed class PurchaseTraceTests(ShopGraphFixture graph)
@@ -46,7 +47,26 @@ public sealed class PurchaseTraceTests(ShopGraphFixture graph)
         Assert.True(ancestors.Any(IsOrderApi), chain);
         Assert.True(ancestors.Any(IsCheckout), chain);
         Assert.True(trace.Any(IsWorkerQuery), hops);
+
+        var orderId = orderPage![^36..];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        CollectedLog? decided;
+        while ((decided = graph.Telemetry.Logs.FirstOrDefault(l => l.Service == "ordering-worker" && l.Attributes.GetValueOrDefault("OrderId") == orderId)) is null
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.NotNull(decided);
+        Assert.Equal(traceId, decided.TraceId);
+        Assert.StartsWith("buyer-", decided.Attributes["BuyerId"]);
+
+        // Every log the graph has exported so far (every test's orders use these details): none carries them.
+        Assert.DoesNotContain(graph.Telemetry.Logs, log => PersonalDetails.Any(detail =>
+            log.Body.Contains(detail, StringComparison.OrdinalIgnoreCase) || log.Attributes.Values.Any(v => v.Contains(detail, StringComparison.OrdinalIgnoreCase))));
     }
+
+    private static readonly string[] PersonalDetails = ["grace@example.com", "Grace Hopper", "1 Harbour Street", "PO1 2AB"];
 
     private static bool IsCheckout(CollectedSpan span)
         => span.Service == "web-blazor" && span.Name == "POST /checkout";

@@ -4,7 +4,7 @@ namespace Tests.WholeGraph;
 
 /// <summary>
 /// One running shop graph, shared by every test class of <see cref="ShopGraphCollection"/>. Its services export
-/// their traces to <see cref="Telemetry"/>, an OTLP receiver in the test process.
+/// their traces and logs to <see cref="Telemetry"/>, an OTLP receiver in the test process.
 /// </summary>
 public sealed class ShopGraphFixture : IAsyncLifetime
 {
@@ -12,7 +12,7 @@ public sealed class ShopGraphFixture : IAsyncLifetime
 
     public string DataRoot { get; } = ShopGraph.NewDataRoot();
 
-    public OtlpSpanCollector Telemetry { get; } = new();
+    public OtlpReceiver Telemetry { get; } = new();
 
     public DistributedApplication App { get; private set; } = null!;
 

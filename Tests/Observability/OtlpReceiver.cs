@@ -7,18 +7,21 @@ namespace Tests.Observability;
 
 public sealed record CollectedSpan(string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, IReadOnlyDictionary<string, string> Attributes);
 
+public sealed record CollectedLog(string Service, string TraceId, string Body, IReadOnlyDictionary<string, string> Attributes);
+
 /// <summary>
-/// An OTLP/HTTP receiver the services of the test graph export their traces to (protobuf, <c>/v1/traces</c>), so a
-/// test can assert on the spans that were really exported. Metrics and logs are accepted and dropped. The messages
-/// are read field by field with Google.Protobuf's wire reader: only the few fields the tests look at.
+/// An OTLP/HTTP receiver the services of the test graph export their traces and logs to (protobuf, <c>/v1/traces</c>
+/// and <c>/v1/logs</c>), so a test can assert on what was really exported. Metrics are accepted and dropped. The
+/// messages are read field by field with Google.Protobuf's wire reader: only the few fields the tests look at.
 /// </summary>
-public sealed class OtlpSpanCollector : IAsyncDisposable
+public sealed class OtlpReceiver : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<CollectedSpan> _spans = new();
+    private readonly ConcurrentQueue<CollectedLog> _logs = new();
     private readonly Task _receiving;
 
-    public OtlpSpanCollector()
+    public OtlpReceiver()
     {
         var port = FreePort();
         Endpoint = new Uri($"http://127.0.0.1:{port}");
@@ -29,13 +32,16 @@ public sealed class OtlpSpanCollector : IAsyncDisposable
 
     public Uri Endpoint { get; }
 
-    /// <summary>The settings that point a service's OpenTelemetry exporter here, exporting every half second.</summary>
+    /// <summary>The settings that point a service's OpenTelemetry exporter here, exporting spans and logs every half second.</summary>
     public IEnumerable<KeyValuePair<string, string>> ExporterSettings()
     {
         yield return new("OTEL_EXPORTER_OTLP_ENDPOINT", Endpoint.ToString().TrimEnd('/'));
         yield return new("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
         yield return new("OTEL_BSP_SCHEDULE_DELAY", "500");
+        yield return new("OTEL_BLRP_SCHEDULE_DELAY", "500");
     }
+
+    public IReadOnlyList<CollectedLog> Logs => [.. _logs];
 
     public async Task<IReadOnlyList<CollectedSpan>> WaitForTraceAsync(string traceId, Func<IReadOnlyList<CollectedSpan>, bool> complete, TimeSpan timeout)
     {
@@ -70,12 +76,22 @@ public sealed class OtlpSpanCollector : IAsyncDisposable
             {
                 using var body = new MemoryStream();
                 await context.Request.InputStream.CopyToAsync(body);
-                if (context.Request.Url?.AbsolutePath == "/v1/traces")
+                switch (context.Request.Url?.AbsolutePath)
                 {
-                    foreach (var span in ReadExportRequest(body.ToArray()))
-                    {
-                        _spans.Enqueue(span);
-                    }
+                    case "/v1/traces":
+                        foreach (var span in ReadTraces(body.ToArray()))
+                        {
+                            _spans.Enqueue(span);
+                        }
+
+                        break;
+                    case "/v1/logs":
+                        foreach (var log in ReadLogs(body.ToArray()))
+                        {
+                            _logs.Enqueue(log);
+                        }
+
+                        break;
                 }
 
                 context.Response.StatusCode = 200;
@@ -87,12 +103,11 @@ public sealed class OtlpSpanCollector : IAsyncDisposable
     // opentelemetry/proto/collector/trace/v1: ExportTraceServiceRequest.resource_spans = 1; ResourceSpans.resource = 1,
     // .scope_spans = 2; Resource.attributes = 1; ScopeSpans.spans = 2; Span.trace_id = 1, span_id = 2,
     // parent_span_id = 4, name = 5, attributes = 9; KeyValue.key = 1, value = 2; AnyValue.string_value = 1.
-    private static IEnumerable<CollectedSpan> ReadExportRequest(byte[] request)
+    private static IEnumerable<CollectedSpan> ReadTraces(byte[] request)
     {
         foreach (var resourceSpans in Fields(request, 1))
         {
-            var service = Fields(resourceSpans, 1).SelectMany(resource => Attributes(resource, 1))
-                .FirstOrDefault(a => a.Key == "service.name").Value ?? "";
+            var service = ServiceOf(resourceSpans);
             foreach (var span in Fields(resourceSpans, 2).SelectMany(scopeSpans => Fields(scopeSpans, 2)))
             {
                 var parent = Hex(Fields(span, 4).FirstOrDefault());
@@ -106,6 +121,27 @@ public sealed class OtlpSpanCollector : IAsyncDisposable
             }
         }
     }
+
+    // opentelemetry/proto/collector/logs/v1: ExportLogsServiceRequest.resource_logs = 1; ResourceLogs.resource = 1,
+    // .scope_logs = 2; ScopeLogs.log_records = 2; LogRecord.body = 5 (AnyValue), attributes = 6, trace_id = 9.
+    private static IEnumerable<CollectedLog> ReadLogs(byte[] request)
+    {
+        foreach (var resourceLogs in Fields(request, 1))
+        {
+            var service = ServiceOf(resourceLogs);
+            foreach (var record in Fields(resourceLogs, 2).SelectMany(scopeLogs => Fields(scopeLogs, 2)))
+            {
+                yield return new CollectedLog(
+                    service,
+                    Hex(Fields(record, 9).FirstOrDefault()),
+                    Fields(record, 5).SelectMany(body => Fields(body, 1)).Select(b => ByteString.CopyFrom(b).ToStringUtf8()).FirstOrDefault() ?? "",
+                    Attributes(record, 6).GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.First().Value));
+            }
+        }
+    }
+
+    private static string ServiceOf(byte[] resourceItems)
+        => Fields(resourceItems, 1).SelectMany(resource => Attributes(resource, 1)).FirstOrDefault(a => a.Key == "service.name").Value ?? "";
 
     private static IEnumerable<KeyValuePair<string, string>> Attributes(byte[] message, int field)
         => Fields(message, field).Select(keyValue => new KeyValuePair<string, string>(
