@@ -80,8 +80,9 @@ echo "|---|---|---|---|---|"
 since=$(sql "SELECT now()")
 cpu=$(mktemp)
 bench/cpu-share.sh $(( duration - 2 )) >"$cpu" &
+cpu_pid=$!
 out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -s bench/orders.lua "$api" -- "$tokens")
-wait
+wait "$cpu_pid" # not a bare wait: the AppHost is a background job of this shell too
 if echo "$out" | grep -q "Non-2xx"; then echo "orders: non-2xx responses: $out" >&2; exit 1; fi
 wait_decided "$since"
 report "$since" "sustained, ${duration}s of POSTs"
