@@ -298,17 +298,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         return (int)(await command.ExecuteScalarAsync())!;
     }
 
-    private async Task SetStockAsync(int productId, int stock)
-    {
-        using var admin = graph.App.CreateHttpClient("catalog-api");
-        admin.DefaultRequestHeaders.Authorization = new("Bearer", await CatalogAdminTokens.CreateAsync(graph.App, $"stock-{Guid.NewGuid():N}"));
-        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/products/{productId}");
-        read.Headers.Add(ReadConsistency.HeaderName, ReadConsistency.TokenFor(DateTimeOffset.UtcNow));
-        using var current = await admin.SendAsync(read);
-        var product = (await current.Content.ReadFromJsonAsync<ProductDto>())!;
-        using var write = await admin.PutAsJsonAsync($"/api/v1/products/{productId}/stock", new StockUpdateRequest(stock, product.Version));
-        write.EnsureSuccessStatusCode();
-    }
+    private Task SetStockAsync(int productId, int stock) => CatalogStock.SetAsync(graph.App, productId, stock);
 
     private async Task<(Guid MessageId, string Payload)> OutboxMessageOfAsync(Guid orderId)
     {

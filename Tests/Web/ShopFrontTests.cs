@@ -265,17 +265,7 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
         return (await api.GetFromJsonAsync<ProductDto>($"/api/v1/products/{id}"))!;
     }
 
-    private async Task SetStockAsync(int productId, int stock)
-    {
-        using var admin = graph.App.CreateHttpClient("catalog-api");
-        admin.DefaultRequestHeaders.Authorization = new("Bearer", await CatalogAdminTokens.CreateAsync(graph.App, $"shop-front-{Guid.NewGuid():N}"));
-        using var read = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/products/{productId}");
-        read.Headers.Add(ReadConsistency.HeaderName, ReadConsistency.TokenFor(DateTimeOffset.UtcNow));
-        using var current = await admin.SendAsync(read);
-        var product = (await current.Content.ReadFromJsonAsync<ProductDto>())!;
-        using var write = await admin.PutAsJsonAsync($"/api/v1/products/{productId}/stock", new StockUpdateRequest(stock, product.Version));
-        write.EnsureSuccessStatusCode();
-    }
+    private Task SetStockAsync(int productId, int stock) => CatalogStock.SetAsync(graph.App, productId, stock);
 
     /// <summary>Numbered full-page screenshots of one test, in TestResults/screenshots/TEST next to the TRX results.</summary>
     private sealed class Screenshots(IPage page, string testName)
