@@ -21,7 +21,10 @@ var catalogAdminSigningKey = builder.AddParameter(
 var buyerTokenSigningKey = builder.AddParameter(
     "buyer-token-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
 
+// Stateless (cache in Redis with a backplane, orders in PostgreSQL, relays that share work by row locks), so replicas
+// are interchangeable; the AppHost setting Scale:CatalogApis changes how many run.
 var catalogApi = builder.AddProject<Projects.Catalog_Api>("catalog-api")
+    .WithReplicas(builder.Configuration.GetValue("Scale:CatalogApis", 2))
     .WithReadinessProbe()
     .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
     .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
@@ -46,13 +49,20 @@ if (infrastructure.MailPickupDirectory is { } mailPickup)
 // unavailable, even while the API is down or still starting (its /health reports that as Degraded).
 // Stateless (buyer cookie, cart and data-protection keys in Redis), so replicas are interchangeable; the AppHost
 // setting Scale:WebFrontends changes how many run.
-builder.AddProject<Projects.Web_Blazor>("web-blazor")
+var webFrontend = builder.AddProject<Projects.Web_Blazor>("web-blazor")
     .WithReplicas(builder.Configuration.GetValue("Scale:WebFrontends", 2))
     .WithReadinessProbe()
     .WithExternalHttpEndpoints()
     .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
     .WithDependency(infrastructure.Cache)
     .WithReference(catalogApi);
+// The site balances its requests over the API replicas itself (least requests by default; the setting
+// Services:web-blazor:CatalogApi:LoadBalancing=RoundRobin switches), where the AppHost can list them. Otherwise the
+// orchestrator's proxy (or the platform's ingress) picks a replica per connection.
+if (infrastructure.ReplicaEndpointsFile is { } replicaEndpointsFile)
+{
+    webFrontend.WithEnvironment("CatalogApi__ReplicaEndpointsFile", replicaEndpointsFile(catalogApi.Resource.Name));
+}
 
 try
 {

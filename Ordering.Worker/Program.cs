@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Ordering.Worker.Mail;
 using Ordering.Worker.Orders;
-using StackExchange.Redis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,11 +9,9 @@ builder.AddNpgsqlDataSource("catalogdb");
 builder.AddRedisClient("cache");
 builder.AddRabbitMQClient("messaging");
 
-// The same HybridCache (on the same Redis) as Catalog.Api, to invalidate the catalog's cached stock by tag.
-builder.Services.AddStackExchangeRedisCache(_ => { });
-builder.Services.AddOptions<RedisCacheOptions>().Configure<IConnectionMultiplexer>((options, redis) =>
-    options.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
-builder.Services.AddHybridCache();
+// The same cache (on the same Redis, with the same backplane) as Catalog.Api, to invalidate the catalog's cached
+// stock by tag in every API replica.
+builder.AddSharedHybridCache();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OrderProcessor>();

@@ -22,10 +22,7 @@ builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultipl
 builder.AddBuyerIdentity();
 builder.Services.AddSingleton<CartStore>();
 
-// Catalog.Api by service discovery; ServiceDefaults adds the standard resilience handler to every HttpClient.
-builder.Services.AddHttpClient<CatalogClient>(client => client.BaseAddress = new("https+http://catalog-api"));
-builder.Services.AddHttpClient<OrdersClient>(client => client.BaseAddress = new("https+http://catalog-api"));
-builder.Services.AddHttpClient(CatalogApiHealthCheck.HttpClientName, client => client.BaseAddress = new("https+http://catalog-api"));
+builder.AddCatalogApiClients();
 builder.Services.AddHealthChecks()
     .AddCheck<CatalogApiHealthCheck>("catalog-api", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(5));
 

@@ -17,6 +17,12 @@ public sealed record ShopInfrastructure(
     /// <summary>Where Ordering.Worker drops buyers' mails as .eml files in run mode (null: its own default).</summary>
     public string? MailPickupDirectory { get; init; }
 
+    /// <summary>
+    /// The file listing every running replica of a service, in service discovery's configuration layout, for callers
+    /// that balance over the replicas themselves (null: callers go through the orchestrator's proxy).
+    /// </summary>
+    public Func<string, string>? ReplicaEndpointsFile { get; init; }
+
     public const string CatalogDbName = "catalogdb";
     public const string CatalogReadDbName = "catalogdb-replica";
     public const string CatalogDatabase = "catalog";

@@ -5,8 +5,12 @@ public sealed class CatalogCacheOptions
 {
     public const string SectionName = "Catalog:Cache";
 
-    /// <summary>How long an API replica keeps an entry in memory: the bound on how stale another replica can be.</summary>
-    public static readonly TimeSpan LocalExpiration = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long an API replica keeps an entry in memory. Invalidations reach every replica through the cache's
+    /// backplane at once; this is the bound when a backplane message is lost (Redis unreachable at that moment), so it
+    /// must stay below <see cref="ReadConsistency.Window"/>.
+    /// </summary>
+    public static readonly TimeSpan LocalExpiration = TimeSpan.FromSeconds(10);
 
     /// <summary>How long an entry lives in Redis (tags invalidate it sooner when its data changes).</summary>
     public static readonly TimeSpan Expiration = TimeSpan.FromMinutes(10);

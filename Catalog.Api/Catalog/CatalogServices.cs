@@ -1,6 +1,5 @@
 using Catalog.Api.Catalog.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.StackExchangeRedis;
 using StackExchange.Redis;
 
 namespace Catalog.Api.Catalog;
@@ -35,10 +34,7 @@ public static class CatalogServices
             name: "cache",
             failureStatus: Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded,
             timeout: TimeSpan.FromSeconds(2));
-        builder.Services.AddStackExchangeRedisCache(_ => { });
-        builder.Services.AddOptions<RedisCacheOptions>().Configure<IConnectionMultiplexer>((options, redis) =>
-            options.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
-        builder.Services.AddHybridCache();
+        builder.AddSharedHybridCache();
         builder.Services.Configure<CatalogCacheOptions>(builder.Configuration.GetSection(CatalogCacheOptions.SectionName));
 
         builder.Services.AddSingleton(TimeProvider.System);

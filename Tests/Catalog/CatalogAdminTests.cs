@@ -99,8 +99,8 @@ public sealed class CatalogAdminTests(ShopGraphFixture graph)
             new ProductUpdateRequest("Bound Mug Deluxe", "Now with a lid.", 15m, 1, 1, 10, product.Version));
         Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
 
-        // One API replica: the write waited for the replicas and invalidated the cache before answering, so the
-        // very next read (no token) already sees it. The documented bound for other replicas is 5 s of L1 cache.
+        // The write waited for the database replicas and invalidated the cache before answering, so the next read (no
+        // token) sees it on the API replica that wrote, and on the other as soon as the backplane message arrives.
         using var plain = graph.App.CreateHttpClient("catalog-api");
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/products/{product.Id}");
         request.Headers.IfNoneMatch.Add(oldETag!);

@@ -41,7 +41,7 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
     [Fact]
     public async Task PrometheusScrapesEveryReplicaOfEveryService()
     {
-        // One target per replica: catalog-api, two ordering-workers, two web-blazors.
+        // One target per replica: two of each service.
         using var prometheus = new HttpClient { BaseAddress = graph.App.GetEndpoint("prometheus", "http") };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         List<(string Job, string Health)> targets;
@@ -50,7 +50,7 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
             using var answer = JsonDocument.Parse(await prometheus.GetStringAsync("/api/v1/targets?state=active"));
             targets = [.. answer.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
                 .Select(t => (t.GetProperty("labels").GetProperty("job").GetString()!, t.GetProperty("health").GetString()!))];
-            if (targets.Count == 5 && targets.All(t => t.Health == "up"))
+            if (targets.Count == 6 && targets.All(t => t.Health == "up"))
             {
                 break;
             }
@@ -59,7 +59,7 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
         }
         while (DateTime.UtcNow < deadline);
 
-        Assert.Equal(["catalog-api", "ordering-worker", "ordering-worker", "web-blazor", "web-blazor"], targets.Select(t => t.Job).Order());
+        Assert.Equal(["catalog-api", "catalog-api", "ordering-worker", "ordering-worker", "web-blazor", "web-blazor"], targets.Select(t => t.Job).Order());
         Assert.All(targets, t => Assert.Equal("up", t.Health));
     }
 

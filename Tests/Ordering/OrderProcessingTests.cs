@@ -322,32 +322,8 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
             Encoding.UTF8.GetBytes(body));
     }
 
-    /// <summary>The running instances of the worker (the notification stream replays every resource's latest state first).</summary>
     private async Task<string[]> WorkerReplicaNamesAsync()
-    {
-        var replicas = new HashSet<string>();
-        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try
-        {
-            await foreach (var e in graph.App.Services.GetRequiredService<ResourceNotificationService>().WatchAsync(enough.Token))
-            {
-                if (e.Resource.Name == "ordering-worker" && e.Snapshot.State?.Text == "Running" && e.Snapshot.HealthStatus == HealthStatus.Healthy)
-                {
-                    replicas.Add(e.ResourceId);
-                }
-                else
-                {
-                    replicas.Remove(e.ResourceId);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The replay is over; the stream stays open while the application runs.
-        }
-
-        return [.. replicas.Order()];
-    }
+        => [.. (await graph.App.RunningReplicasAsync("ordering-worker")).Select(replica => replica.Id)];
 
     private async Task KillAndRestartAsync(string replica)
     {

@@ -76,31 +76,111 @@ public static class ShopGraph
     private static readonly string[] Services = ["catalog-api", "ordering-worker", "web-blazor"];
 
     /// <summary>
-    /// Stops a resource of the running graph and waits until it has stopped. Disposing the result starts it again and
-    /// waits until it and every service are healthy, so the next test finds the graph whole.
+    /// Stops a resource of the running graph (every replica of it) and waits until it has stopped. Disposing the result
+    /// starts it again and waits until it and every service are healthy, so the next test finds the graph whole.
     /// </summary>
     public static async Task<IAsyncDisposable> StopAsync(this DistributedApplication app, string resource)
     {
-        var stop = await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
-        Assert.True(stop.Success, stop.Message);
-        await app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync(resource, KnownResourceStates.TerminalStates);
-        return new Restart(app, resource);
+        var instances = await InstancesAsync(app, resource);
+        Assert.NotEmpty(instances);
+        var commands = app.Services.GetRequiredService<ResourceCommandService>();
+        foreach (var instance in instances)
+        {
+            var stop = await commands.ExecuteCommandAsync(instance, KnownResourceCommands.StopCommand);
+            Assert.True(stop.Success, stop.Message);
+        }
+
+        await UntilEveryAsync(app, instances, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), TimeSpan.FromMinutes(1));
+        return new Restart(app, instances);
     }
 
-    private sealed class Restart(DistributedApplication app, string resource) : IAsyncDisposable
+    private sealed class Restart(DistributedApplication app, IReadOnlyList<string> instances) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
-            var start = await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand);
-            Assert.True(start.Success, start.Message);
+            var commands = app.Services.GetRequiredService<ResourceCommandService>();
+            foreach (var instance in instances)
+            {
+                var start = await commands.ExecuteCommandAsync(instance, KnownResourceCommands.StartCommand);
+                Assert.True(start.Success, start.Message);
+            }
+
+            await UntilEveryAsync(app, instances, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, TimeSpan.FromMinutes(2));
             var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await notifications.WaitForResourceHealthyAsync(resource, timeout.Token);
             foreach (var service in Services)
             {
                 await notifications.WaitForResourceAsync(service, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, timeout.Token);
             }
         }
+    }
+
+    /// <summary>The resource's instances: one per replica (waiting on a replica by name does not match, so callers poll).</summary>
+    private static async Task<IReadOnlyList<string>> InstancesAsync(DistributedApplication app, string resource)
+    {
+        var instances = new SortedSet<string>(StringComparer.Ordinal);
+        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var e in app.Services.GetRequiredService<ResourceNotificationService>().WatchAsync(enough.Token))
+            {
+                if (e.Resource.Name == resource && !e.Snapshot.IsHidden)
+                {
+                    instances.Add(e.ResourceId);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The replay is over; the stream stays open while the application runs.
+        }
+
+        return [.. instances];
+    }
+
+    private static async Task UntilEveryAsync(DistributedApplication app, IReadOnlyList<string> instances, Func<ResourceEvent, bool> condition, TimeSpan timeout)
+    {
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        var deadline = DateTime.UtcNow + timeout;
+        while (!instances.All(instance => notifications.TryGetCurrentState(instance, out var e) && condition(e)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{string.Join(", ", instances)}: not there after {timeout}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>
+    /// The running, healthy replicas of a service, each with its own HTTP address (not the shared proxy's), in name
+    /// order. The notification stream replays every resource's latest state first, which is all this reads.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Id, Uri Http)>> RunningReplicasAsync(this DistributedApplication app, string service)
+    {
+        var replicas = new Dictionary<string, Uri>();
+        using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var e in app.Services.GetRequiredService<ResourceNotificationService>().WatchAsync(enough.Token))
+            {
+                var http = (e.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value ?? "").Split(';')
+                    .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp ? uri : null)
+                    .FirstOrDefault(uri => uri is not null);
+                if (e.Resource.Name == service && e.Snapshot.State?.Text == KnownResourceStates.Running
+                    && e.Snapshot.HealthStatus == HealthStatus.Healthy && http is not null)
+                {
+                    replicas[e.ResourceId] = http;
+                }
+                else
+                {
+                    replicas.Remove(e.ResourceId);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The replay is over; the stream stays open while the application runs.
+        }
+
+        return [.. replicas.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (r.Key, r.Value))];
     }
 
     public static void DeleteDataRoot(string dataRoot)

@@ -32,6 +32,8 @@ internal static class ProcessInfrastructure
             ShopInfrastructure.CatalogReadDbName, postgres, standbys, PostgresProcessResource.EndpointName,
             ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), password, ShopInfrastructure.CatalogDatabase);
 
+        // Exists before any service starts, so a service that loads a replica list from it can watch it from the start.
+        Directory.CreateDirectory(ReplicaDirectory.ServiceDiscoveryDirectory(dataRoot));
         builder.AddPrometheusProcess("prometheus", binaries, dataRoot,
             Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "deploy", "prometheus")));
 
@@ -42,6 +44,7 @@ internal static class ProcessInfrastructure
             builder.AddRabbitMQProcess(ShopInfrastructure.MessagingName, binaries, dataRoot))
         {
             MailPickupDirectory = dataRoot.For("mail-pickup"),
+            ReplicaEndpointsFile = service => ReplicaDirectory.ServiceDiscoveryFile(dataRoot, service),
         };
     }
 }

@@ -15,7 +15,7 @@ internal static class PrometheusProcessBuilderExtensions
     {
         var resource = new PrometheusProcessResource(name, binaries.Prometheus, dataRoot.For(name));
         builder.Services.AddSingleton(resource);
-        builder.Services.AddHostedService<PrometheusTargets>();
+        builder.Services.AddHostedService<ReplicaDirectory>();
 
         return builder.AddResource(resource)
             .WithLocalTcpEndpoint(PrometheusProcessResource.EndpointName, scheme: "http")

@@ -1,7 +1,7 @@
 namespace AspireShop.AppHost.Infrastructure.Processes;
 
 /// <summary>
-/// Prometheus run as a local process, scraping every replica of every service: <see cref="PrometheusTargets"/>
+/// Prometheus run as a local process, scraping every replica of every service: <see cref="ReplicaDirectory"/>
 /// keeps the file-based service discovery files in <see cref="TargetsDirectory"/> up to date.
 /// </summary>
 public sealed class PrometheusProcessResource(string name, string command, string dataDirectory)
