@@ -31,7 +31,8 @@ var catalogApi = builder.AddProject<Projects.Catalog_Api>("catalog-api")
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.CatalogReadDb)
     .WithDependency(infrastructure.Cache)
-    .WithDependency(infrastructure.Messaging);
+    .WithDependency(infrastructure.Messaging)
+    .WithDependencies(infrastructure.OrderShards);
 
 // Competing consumers: two workers share the order queue (the AppHost setting Scale:OrderingWorkers changes it).
 var orderingWorker = builder.AddProject<Projects.Ordering_Worker>("ordering-worker")
@@ -39,7 +40,8 @@ var orderingWorker = builder.AddProject<Projects.Ordering_Worker>("ordering-work
     .WithReadinessProbe()
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.Cache)
-    .WithDependency(infrastructure.Messaging);
+    .WithDependency(infrastructure.Messaging)
+    .WithDependencies(infrastructure.OrderShards);
 if (infrastructure.MailPickupDirectory is { } mailPickup)
 {
     orderingWorker.WithEnvironment("Mail__PickupDirectory", mailPickup);

@@ -2,8 +2,14 @@ using System.Text.Json;
 using Catalog.Api.Catalog;
 using Catalog.Api.Operations;
 using Catalog.Api.Ordering;
+using Catalog.Api.Ordering.Sharding;
 using Catalog.Api.Security;
 using Scalar.AspNetCore;
+
+if (ShardsCommand.IsInvocation(args))
+{
+    return await ShardsCommand.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -57,3 +63,4 @@ app.MapOrdersApi();
 app.MapDefaultEndpoints();
 
 app.Run();
+return 0;

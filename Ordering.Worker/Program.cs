@@ -1,3 +1,4 @@
+using AspireShop.Contracts.Sharding;
 using Ordering.Worker.Mail;
 using Ordering.Worker.Orders;
 
@@ -6,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 
 builder.AddNpgsqlDataSource("catalogdb");
+builder.AddOrderShards();
 builder.AddRedisClient("cache");
 builder.AddRabbitMQClient("messaging");
 

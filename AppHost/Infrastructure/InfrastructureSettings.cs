@@ -30,8 +30,14 @@ public sealed class InfrastructureSettings
 
     public InfrastructureMode Mode { get; private set; } = InfrastructureMode.Auto;
 
-    /// <summary>Streaming read replicas of the PostgreSQL primary.</summary>
+    /// <summary>Streaming read replicas of each PostgreSQL primary (the catalog's and every order shard's).</summary>
     public int PostgresReplicas { get; private set; } = 1;
+
+    /// <summary>
+    /// Order shards, each a PostgreSQL primary of its own (the AppHost setting <c>Scale:OrderShards</c>, 1 to 8):
+    /// buyers' orders are spread over them by bucket.
+    /// </summary>
+    public int OrderShards { get; private set; } = 2;
 
     /// <summary>
     /// Processes mode: the one folder under which every backing server keeps its data and logs. It is emptied when
@@ -71,6 +77,13 @@ public sealed class InfrastructureSettings
                 ? count
                 : throw new InfrastructureSetupException(
                     $"Infrastructure:PostgresReplicas is '{replicas}'; use a number from 0 to 8.");
+        }
+
+        if (builder.Configuration["Scale:OrderShards"] is { Length: > 0 } shards)
+        {
+            settings.OrderShards = int.TryParse(shards, out var count) && count is >= 1 and <= 8
+                ? count
+                : throw new InfrastructureSetupException($"Scale:OrderShards is '{shards}'; use a number from 1 to 8.");
         }
 
         settings.DataRoot = section[nameof(DataRoot)] is { Length: > 0 } dataRoot ? dataRoot : settings.DataRoot;

@@ -14,6 +14,9 @@ public sealed record ShopInfrastructure(
     IResourceBuilder<IResourceWithConnectionString> Cache,
     IResourceBuilder<IResourceWithConnectionString> Messaging)
 {
+    /// <summary>The order shards' primaries, <c>ordersdb-shard1</c> to <c>ordersdb-shardN</c>.</summary>
+    public IReadOnlyList<IResourceBuilder<IResourceWithConnectionString>> OrderShards { get; init; } = [];
+
     /// <summary>Where Ordering.Worker drops buyers' mails as .eml files in run mode (null: its own default).</summary>
     public string? MailPickupDirectory { get; init; }
 
@@ -26,6 +29,9 @@ public sealed record ShopInfrastructure(
     public const string CatalogDbName = "catalogdb";
     public const string CatalogReadDbName = "catalogdb-replica";
     public const string CatalogDatabase = "catalog";
+    public const string OrdersDatabase = "orders";
+
+    public static string OrderShardName(int shard) => $"ordersdb-shard{shard}";
     public const string CacheName = "cache";
     public const string MessagingName = "messaging";
 }
@@ -48,7 +54,10 @@ public static class ShopInfrastructureExtensions
                 builder.AddConnectionString(ShopInfrastructure.CatalogDbName),
                 builder.AddConnectionString(ShopInfrastructure.CatalogReadDbName),
                 builder.AddConnectionString(ShopInfrastructure.CacheName),
-                builder.AddConnectionString(ShopInfrastructure.MessagingName)),
+                builder.AddConnectionString(ShopInfrastructure.MessagingName))
+            {
+                OrderShards = [.. Enumerable.Range(1, settings.OrderShards).Select(n => builder.AddConnectionString(ShopInfrastructure.OrderShardName(n)))],
+            },
             _ => ContainerInfrastructure.Add(builder, settings),
         };
     }
@@ -59,6 +68,19 @@ public static class ShopInfrastructureExtensions
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithReadinessProbe(this IResourceBuilder<ProjectResource> service)
         => service.WithHttpHealthCheck("/health").WithStartupHealthPolling();
+
+    /// <summary>Hands the service every connection string of the list, each a <see cref="WithDependency{T}"/>.</summary>
+    public static IResourceBuilder<T> WithDependencies<T>(
+        this IResourceBuilder<T> service, IEnumerable<IResourceBuilder<IResourceWithConnectionString>> dependencies)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport
+    {
+        foreach (var dependency in dependencies)
+        {
+            service.WithDependency(dependency);
+        }
+
+        return service;
+    }
 
     /// <summary>Hands the service the connection string and holds its start until that dependency is healthy.</summary>
     public static IResourceBuilder<T> WithDependency<T>(

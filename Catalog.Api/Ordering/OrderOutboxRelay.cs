@@ -1,24 +1,36 @@
 using System.Diagnostics;
 using System.Text;
 using AspireShop.Contracts;
+using AspireShop.Contracts.Sharding;
+using Catalog.Api.Catalog.Data;
 using Catalog.Api.Ordering.Data;
+using Catalog.Api.Ordering.Sharding;
 using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client;
 
 namespace Catalog.Api.Ordering;
 
-/// <summary>Wakes the relay as soon as an order commits.</summary>
+/// <summary>Wakes a shard's relay as soon as an order commits there.</summary>
 public sealed class OrderOutboxSignal : WakeUpSignal;
 
+/// <summary>One wake-up signal per order shard.</summary>
+public sealed class OrderOutboxSignals(OrderShardMap map)
+{
+    private readonly OrderOutboxSignal[] _signals = [.. map.Shards.Select(_ => new OrderOutboxSignal())];
+
+    public OrderOutboxSignal For(OrderShard shard) => _signals[shard.Number - 1];
+}
+
 /// <summary>
-/// Publishes the order outbox to RabbitMQ: persistent messages, publisher confirms, and a message is marked sent only
+/// Publishes the order outbox of every shard to RabbitMQ (one loop per shard): persistent messages, publisher confirms, and a message is marked sent only
 /// after the broker confirmed it. Each batch is claimed with <c>FOR UPDATE SKIP LOCKED</c>, so the relays of several
 /// API replicas share the work without sending a message twice at once. While the broker is down the messages wait
 /// in the table and the relay retries with backoff; a crash between publish and mark can publish a message again,
-/// which the consumer's inbox (by message id) makes harmless.
+/// which the consumer's inbox (by message id) makes harmless. A shard relays only the messages of buckets it owns.
 /// </summary>
 public sealed class OrderOutboxRelay(
-    IServiceScopeFactory scopes, IConnection broker, OrderOutboxSignal signal, TimeProvider clock, ILogger<OrderOutboxRelay> logger)
+    OrderShardContexts shards, CatalogDatabaseInitializer schema, IConnection broker, OrderOutboxSignals signals, TimeProvider clock,
+    ILogger<OrderOutboxRelay> logger)
     : BackgroundService
 {
     // Named after the application, which ServiceDefaults registers as a trace source.
@@ -30,6 +42,13 @@ public sealed class OrderOutboxRelay(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await schema.Ready.WaitAsync(stoppingToken);
+        await Task.WhenAll(shards.Map.Shards.Select(shard => RelayShardAsync(shard, stoppingToken)));
+    }
+
+    private async Task RelayShardAsync(OrderShard shard, CancellationToken stoppingToken)
+    {
+        var signal = signals.For(shard);
         IChannel? channel = null;
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
@@ -37,7 +56,7 @@ public sealed class OrderOutboxRelay(
             try
             {
                 channel ??= await OpenChannelAsync(stoppingToken);
-                var relayed = await RelayBatchAsync(channel, stoppingToken);
+                var relayed = await RelayBatchAsync(shard, channel, stoppingToken);
                 backoff = TimeSpan.Zero;
                 if (relayed < BatchSize)
                 {
@@ -47,7 +66,7 @@ public sealed class OrderOutboxRelay(
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-                logger.LogWarning("Relaying the order outbox failed ({Problem}); retrying in {Backoff}.", e.Message, backoff);
+                logger.LogWarning("Relaying the order outbox of {Shard} failed ({Problem}); retrying in {Backoff}.", shard.Name, e.Message, backoff);
                 if (channel is not null)
                 {
                     await channel.DisposeAsync();
@@ -68,39 +87,37 @@ public sealed class OrderOutboxRelay(
         return channel;
     }
 
-    private async Task<int> RelayBatchAsync(IChannel channel, CancellationToken cancellationToken)
+    private async Task<int> RelayBatchAsync(OrderShard shard, IChannel channel, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<OrderingDbContext>();
-
-        // The database connection retries transient failures, so the claim-publish-mark unit runs through its
-        // execution strategy; a retried unit may publish a message again, which the consumer's inbox absorbs.
-        return await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
+        await using var db = shards.Create(shard);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The ownership rows are held too (FOR SHARE), so a bucket cannot move while its messages are being sent.
+        var batch = await db.Outbox
+            .FromSql($"""
+                SELECT o.* FROM ordering.outbox o JOIN ordering.owned_buckets b ON b."Bucket" = o."Bucket"
+                WHERE o."SentAt" IS NULL ORDER BY o."Id" LIMIT {BatchSize}
+                FOR UPDATE OF o SKIP LOCKED FOR SHARE OF b
+                """)
+            .ToListAsync(cancellationToken);
+        if (batch.Count == 0)
         {
-            db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var batch = await db.Outbox
-                .FromSql($"SELECT * FROM ordering.outbox WHERE \"SentAt\" IS NULL ORDER BY \"Id\" LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
-                .ToListAsync(ct);
-            if (batch.Count == 0)
-            {
-                return 0;
-            }
+            return 0;
+        }
 
-            // Publish the whole batch, then wait for every confirm: one round trip per batch, not per message.
-            await Task.WhenAll(batch.Select(message => PublishAsync(channel, message, ct)));
+        // Publish the whole batch, then wait for every confirm: one round trip per batch, not per message. A failure
+        // after some were published leaves all unmarked: they are sent again, and the consumer's inbox absorbs that.
+        await Task.WhenAll(batch.Select(message => PublishAsync(channel, message, cancellationToken)));
 
-            var sentAt = clock.GetUtcNow();
-            foreach (var message in batch)
-            {
-                message.SentAt = sentAt;
-                message.Attempts++;
-            }
+        var sentAt = clock.GetUtcNow();
+        foreach (var message in batch)
+        {
+            message.SentAt = sentAt;
+            message.Attempts++;
+        }
 
-            await db.SaveChangesAsync(ct);
-            await transaction.CommitAsync(ct);
-            return batch.Count;
-        }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return batch.Count;
     }
 
     private static async Task PublishAsync(IChannel channel, OutboxMessage message, CancellationToken cancellationToken)

@@ -5,6 +5,8 @@ using AspireShop.Contracts;
 using Catalog.Api.Catalog.Data;
 using Catalog.Api.Operations;
 using Catalog.Api.Ordering.Data;
+using Catalog.Api.Ordering.Sharding;
+using AspireShop.Contracts.Sharding;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -23,7 +25,8 @@ public static class OrdersApi
         var orders = app.MapGroup("/api/v1/orders").WithTags("Orders")
             .RequireAuthorization(BuyerAuthentication.Policy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         orders.MapPost("/", SubmitOrder)
             .WithSummary($"Accepts an order (202); send an {IdempotencyKeyHeader} header: the same key returns the first result.")
@@ -40,8 +43,8 @@ public static class OrdersApi
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal buyer,
         CatalogDbContext catalog,
-        OrderingDbContext ordering,
-        OrderOutboxSignal outbox,
+        OrderShardContexts shards,
+        OrderOutboxSignals outbox,
         CatalogApiMetrics metrics,
         TimeProvider clock,
         CancellationToken ct)
@@ -55,17 +58,44 @@ public static class OrdersApi
         }
 
         var buyerId = buyer.Identity!.Name!;
+        var bucket = OrderBuckets.Of(buyerId);
+        try
+        {
+            // The idempotency lookup and the insert run on the buyer's shard in one transaction that holds the bucket,
+            // so a bucket moving meanwhile can neither lose the order nor let the same key make a second one.
+            var (answer, shard) = await shards.InOwningShardAsync(bucket, (ordering, ct) =>
+                SubmitOnShardAsync(request, idempotencyKey, buyerId, bucket, catalog, ordering, clock, ct), ct);
+            if (answer.IsNew)
+            {
+                outbox.For(shard).Notify();
+                metrics.OrdersSubmitted.Add(1, new KeyValuePair<string, object?>("shard", shard.Name));
+            }
+
+            return answer.Result;
+        }
+        catch (OrderShardUnavailableException)
+        {
+            return ShardUnavailable();
+        }
+    }
+
+    private sealed record Submission(Results<Accepted<OrderDto>, ValidationProblem, ProblemHttpResult> Result, bool IsNew);
+
+    private static async Task<Submission> SubmitOnShardAsync(
+        SubmitOrderRequest request, string idempotencyKey, string buyerId, int bucket,
+        CatalogDbContext catalog, OrderingDbContext ordering, TimeProvider clock, CancellationToken ct)
+    {
         if (await FindByKeyAsync(ordering, buyerId, idempotencyKey, ct) is { } earlier)
         {
-            return Accepted(earlier);
+            return new(Accepted(earlier), IsNew: false);
         }
 
         if (request.Lines.GroupBy(l => l.ProductId).Any(g => g.Count() > 1))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            return new(TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
                 ["lines"] = ["Name each product once, with the quantity you want."],
-            });
+            }), IsNew: false);
         }
 
         // Prices and names come from the catalog as the primary has them now, never from the client.
@@ -77,18 +107,19 @@ public static class OrdersApi
         var unknown = productIds.Where(id => !products.ContainsKey(id)).ToList();
         if (unknown.Count > 0)
         {
-            return TypedResults.Problem(
+            return new(TypedResults.Problem(
                 statusCode: StatusCodes.Status422UnprocessableEntity,
                 title: "Unknown products",
                 detail: $"The catalog has no product {string.Join(", ", unknown)}.",
-                extensions: new Dictionary<string, object?> { ["unknownProductIds"] = unknown });
+                extensions: new Dictionary<string, object?> { ["unknownProductIds"] = unknown }), IsNew: false);
         }
 
         var now = clock.GetUtcNow();
         var order = new Order
         {
-            Id = Guid.CreateVersion7(now),
+            Id = OrderBuckets.NewOrderId(bucket, now),
             BuyerId = buyerId,
+            Bucket = bucket,
             IdempotencyKey = idempotencyKey,
             BuyerName = request.BuyerName.Trim(),
             Email = request.Email.Trim(),
@@ -111,12 +142,13 @@ public static class OrdersApi
         };
         order.Total = order.Lines.Sum(l => l.UnitPrice * l.Quantity);
 
-        // The order and its message commit together (one SaveChanges is one transaction): no order without its
-        // message, no message for an order that was not stored.
+        // The order and its message commit together (one transaction): no order without its message, no message for
+        // an order that was not stored.
         ordering.Orders.Add(order);
         ordering.Outbox.Add(new OutboxMessage
         {
             MessageId = Guid.CreateVersion7(now),
+            Bucket = bucket,
             Type = OrderMessaging.OrderSubmittedType,
             Payload = JsonSerializer.Serialize(
                 new OrderSubmitted(order.Id, buyerId, order.Lines.Select(l => new OrderSubmittedLine(l.ProductId, l.Quantity)).ToList(), now),
@@ -130,42 +162,64 @@ public static class OrdersApi
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            // The same key raced in from a concurrent request and won: answer with its order.
+            // The same key raced in from a concurrent request and won (EF rolled back to its savepoint, so the
+            // transaction goes on): answer with its order.
             ordering.ChangeTracker.Clear();
-            return Accepted((await FindByKeyAsync(ordering, buyerId, idempotencyKey, ct))!);
+            return new(Accepted((await FindByKeyAsync(ordering, buyerId, idempotencyKey, ct))!), IsNew: false);
         }
 
-        outbox.Notify();
-        metrics.OrdersSubmitted.Add(1);
-        return Accepted(order);
+        return new(Accepted(order), IsNew: true);
     }
 
     private static async Task<Results<Ok<OrderDto>, ProblemHttpResult>> GetOrder(
-        Guid id, ClaimsPrincipal buyer, OrderingDbContext ordering, CancellationToken ct)
+        Guid id, ClaimsPrincipal buyer, OrderShardContexts shards, CancellationToken ct)
     {
-        // Another buyer's order answers exactly like a missing one: its existence is not revealed.
-        var order = await ordering.Orders.AsNoTracking().Include(o => o.Lines)
-            .SingleOrDefaultAsync(o => o.Id == id && o.BuyerId == buyer.Identity!.Name, ct);
-        return order is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"You have no order {id}.")
-            : TypedResults.Ok(ToDto(order));
+        try
+        {
+            // The id names its bucket, so one shard is asked. Another buyer's order answers exactly like a missing
+            // one: its existence is not revealed.
+            var buyerId = buyer.Identity!.Name;
+            var (order, _) = await shards.InOwningShardAsync(OrderBuckets.Of(id), (ordering, ct) =>
+                ordering.Orders.AsNoTracking().Include(o => o.Lines).SingleOrDefaultAsync(o => o.Id == id && o.BuyerId == buyerId, ct), ct);
+            return order is null
+                ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"You have no order {id}.")
+                : TypedResults.Ok(ToDto(order));
+        }
+        catch (OrderShardUnavailableException)
+        {
+            return ShardUnavailable();
+        }
     }
 
     private static async Task<Results<Ok<List<OrderDto>>, ProblemHttpResult>> ListOrders(
-        string? buyerId, ClaimsPrincipal buyer, OrderingDbContext ordering, CancellationToken ct)
+        string? buyerId, ClaimsPrincipal buyer, OrderShardContexts shards, CancellationToken ct)
     {
-        if (buyerId is not null && buyerId != buyer.Identity!.Name)
+        var own = buyer.Identity!.Name!;
+        if (buyerId is not null && buyerId != own)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not your orders",
                 detail: "A buyer can list only their own orders.");
         }
 
-        var orders = await ordering.Orders.AsNoTracking().Include(o => o.Lines)
-            .Where(o => o.BuyerId == buyer.Identity!.Name)
-            .OrderByDescending(o => o.SubmittedAt).Take(MaxOrdersListed)
-            .ToListAsync(ct);
-        return TypedResults.Ok(orders.Select(ToDto).ToList());
+        try
+        {
+            var (orders, _) = await shards.InOwningShardAsync(OrderBuckets.Of(own), (ordering, ct) =>
+                ordering.Orders.AsNoTracking().Include(o => o.Lines)
+                    .Where(o => o.BuyerId == own)
+                    .OrderByDescending(o => o.SubmittedAt).Take(MaxOrdersListed)
+                    .ToListAsync(ct), ct);
+            return TypedResults.Ok(orders.Select(ToDto).ToList());
+        }
+        catch (OrderShardUnavailableException)
+        {
+            return ShardUnavailable();
+        }
     }
+
+    private static ProblemHttpResult ShardUnavailable()
+        => TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Orders unavailable",
+            detail: "Your orders cannot be reached right now; try again in a few seconds.",
+            extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = 5 });
 
     private static Task<Order?> FindByKeyAsync(OrderingDbContext ordering, string buyerId, string key, CancellationToken ct)
         => ordering.Orders.AsNoTracking().Include(o => o.Lines)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AspireShop.Contracts;
+using AspireShop.Contracts.Sharding;
 using Npgsql;
 
 namespace Ordering.Worker.Orders;
@@ -11,22 +12,39 @@ public sealed record ProcessingOutcome(string? DecidedStatus, string? Reason, IR
 }
 
 /// <summary>
-/// Processes one OrderSubmitted message in ONE transaction on the primary: record the message in the inbox (a
-/// redelivery stops there), reserve stock for every line or none, set the order Confirmed or Rejected, and write the
-/// OrderStatusChanged message to the outbox. The decided order, with no MailSentAt yet, is the buyer's mail owed. Stock is reserved with a conditional UPDATE on each product row, so two
-/// orders for the last unit cannot both get it: the second finds the row already decremented.
+/// Processes one OrderSubmitted message. The order lives on its shard, the stock in the catalog database, so the
+/// decision takes two transactions, made safe by the stock reservation ledger:
+/// <list type="number">
+/// <item>on the shard (held open throughout): the bucket's ownership row (FOR SHARE, so the bucket cannot move
+/// meanwhile), the message in the inbox (a redelivery stops there), the order row locked (FOR UPDATE, so two
+/// deliveries of its messages are serialised) and still Submitted;</item>
+/// <item>in the catalog: the order's ledger row, then every line's stock or none, committed together. If the ledger
+/// row already exists, an earlier attempt (a worker killed before step 3) decided: its decision is reused, so stock
+/// is never reserved twice;</item>
+/// <item>back on the shard: the order Confirmed or Rejected and OrderStatusChanged in the outbox, committed. The
+/// decided order, with no MailSentAt yet, is the buyer's mail owed.</item>
+/// </list>
+/// Stock is reserved with a conditional UPDATE on each product row, so two orders for the last unit cannot both get
+/// it: the second finds the row already decremented.
 /// </summary>
-public sealed class OrderProcessor(NpgsqlDataSource database, TimeProvider clock)
+public sealed class OrderProcessor(OrderShardMap shards, NpgsqlDataSource catalog, TimeProvider clock)
 {
     public async Task<ProcessingOutcome> ProcessAsync(Guid messageId, OrderSubmitted submitted, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var bucket = OrderBuckets.Of(submitted.OrderId);
+        var shard = shards.ForBucket(bucket);
+        await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await OrderShardMap.OwnsBucketAsync(connection, transaction, bucket, cancellationToken))
+        {
+            throw new BucketMovedException(bucket, shard);
+        }
 
         await using (var inbox = new NpgsqlCommand(
-            """INSERT INTO ordering.inbox ("MessageId", "ProcessedAt") VALUES (@id, @now) ON CONFLICT DO NOTHING""", connection, transaction))
+            """INSERT INTO ordering.inbox ("MessageId", "Bucket", "ProcessedAt") VALUES (@id, @bucket, @now) ON CONFLICT DO NOTHING""", connection, transaction))
         {
             inbox.Parameters.AddWithValue("id", messageId);
+            inbox.Parameters.AddWithValue("bucket", bucket);
             inbox.Parameters.AddWithValue("now", clock.GetUtcNow());
             if (await inbox.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -42,7 +60,7 @@ public sealed class OrderProcessor(NpgsqlDataSource database, TimeProvider clock
             return ProcessingOutcome.NothingNew;
         }
 
-        var reason = await ReserveStockAsync(connection, transaction, submitted, cancellationToken);
+        var reason = await ReserveStockOnceAsync(submitted, cancellationToken);
         var status = reason is null ? "Confirmed" : "Rejected";
         var now = clock.GetUtcNow();
 
@@ -59,11 +77,12 @@ public sealed class OrderProcessor(NpgsqlDataSource database, TimeProvider clock
 
         await using (var outbox = new NpgsqlCommand(
             """
-            INSERT INTO ordering.outbox ("MessageId", "Type", "Payload", "TraceParent", "CreatedAt", "Attempts")
-            VALUES (@messageId, @type, @payload::jsonb, @traceParent, @now, 0)
+            INSERT INTO ordering.outbox ("MessageId", "Bucket", "Type", "Payload", "TraceParent", "CreatedAt", "Attempts")
+            VALUES (@messageId, @bucket, @type, @payload::jsonb, @traceParent, @now, 0)
             """, connection, transaction))
         {
             outbox.Parameters.AddWithValue("messageId", Guid.CreateVersion7(now));
+            outbox.Parameters.AddWithValue("bucket", bucket);
             outbox.Parameters.AddWithValue("type", OrderMessaging.OrderStatusChangedType);
             outbox.Parameters.AddWithValue("payload", JsonSerializer.Serialize(
                 new OrderStatusChanged(submitted.OrderId, submitted.BuyerId, status, reason, now), WorkerJsonContext.Default.OrderStatusChanged));
@@ -82,6 +101,48 @@ public sealed class OrderProcessor(NpgsqlDataSource database, TimeProvider clock
             """SELECT "Status" FROM ordering.orders WHERE "Id" = @id FOR UPDATE""", connection, transaction);
         select.Parameters.AddWithValue("id", orderId);
         return (string?)await select.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The order's stock decision, made once: reserves every line or none and records the outcome in the ledger in
+    /// the same catalog transaction; returns why not, or null when all are reserved.
+    /// </summary>
+    private async Task<string?> ReserveStockOnceAsync(OrderSubmitted submitted, CancellationToken cancellationToken)
+    {
+        await using var connection = await catalog.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var claim = new NpgsqlCommand(
+            """
+            INSERT INTO sharding.stock_reservations ("OrderId", "Reserved", "DecidedAt") VALUES (@id, false, @now)
+            ON CONFLICT DO NOTHING
+            """, connection, transaction))
+        {
+            claim.Parameters.AddWithValue("id", submitted.OrderId);
+            claim.Parameters.AddWithValue("now", clock.GetUtcNow());
+            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                await using var earlier = new NpgsqlCommand(
+                    """SELECT "Reserved", "RejectionReason" FROM sharding.stock_reservations WHERE "OrderId" = @id""", connection, transaction);
+                earlier.Parameters.AddWithValue("id", submitted.OrderId);
+                await using var reader = await earlier.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                return reader.GetBoolean(0) ? null : reader.GetString(1);
+            }
+        }
+
+        var reason = await ReserveStockAsync(connection, transaction, submitted, cancellationToken);
+        await using (var record = new NpgsqlCommand(
+            """UPDATE sharding.stock_reservations SET "Reserved" = @reserved, "RejectionReason" = @reason WHERE "OrderId" = @id""",
+            connection, transaction))
+        {
+            record.Parameters.AddWithValue("reserved", reason is null);
+            record.Parameters.AddWithValue("reason", (object?)reason ?? DBNull.Value);
+            record.Parameters.AddWithValue("id", submitted.OrderId);
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return reason;
     }
 
     /// <summary>Reserves every line or none; returns why not, or null when all are reserved.</summary>

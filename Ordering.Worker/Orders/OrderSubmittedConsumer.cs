@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using AspireShop.Contracts;
+using AspireShop.Contracts.Sharding;
 using Microsoft.Extensions.Caching.Hybrid;
 using Ordering.Worker.Mail;
 using Npgsql;
@@ -17,8 +18,8 @@ namespace Ordering.Worker.Orders;
 /// it invalidates the catalog's cached stock of the ordered products and wakes the mail relay for the buyer's mail.
 /// </summary>
 public sealed class OrderSubmittedConsumer(
-    IConnection broker, OrderProcessor processor, OrderMailSignal mail, HybridCache cache, OrderingWorkerMetrics metrics, TimeProvider clock,
-    ILogger<OrderSubmittedConsumer> logger)
+    IConnection broker, OrderProcessor processor, OrderShardMap shards, OrderMailSignals mail, HybridCache cache, OrderingWorkerMetrics metrics,
+    TimeProvider clock, ILogger<OrderSubmittedConsumer> logger)
     : BackgroundService
 {
     public static readonly ActivitySource ActivitySource = new("Ordering.Worker");
@@ -97,12 +98,12 @@ public sealed class OrderSubmittedConsumer(
         var status = new KeyValuePair<string, object?>("status", outcome.DecidedStatus);
         metrics.OrdersDecided.Add(1, status);
         metrics.ProcessingTime.Record((clock.GetUtcNow() - submitted.SubmittedAt).TotalSeconds, status);
-        await AfterCommitAsync(outcome, cancellationToken);
+        await AfterCommitAsync(submitted.OrderId, outcome, cancellationToken);
     }
 
     /// <summary>
-    /// Retries through database outages (restart, failover) while holding the message: requeueing it would count as
-    /// a failed delivery and could dead-letter a perfectly good order.
+    /// Retries through database outages (restart, failover) and bucket moves while holding the message: requeueing it
+    /// would count as a failed delivery and could dead-letter a perfectly good order.
     /// </summary>
     private async Task<ProcessingOutcome> ProcessWaitingOutOutagesAsync(Guid messageId, OrderSubmitted submitted, CancellationToken cancellationToken)
     {
@@ -119,10 +120,17 @@ public sealed class OrderSubmittedConsumer(
                 await Task.Delay(backoff, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
             }
+            catch (BucketMovedException e)
+            {
+                // The order's bucket is moving or has moved: the map names the new shard once the move switches it.
+                logger.LogInformation("Order {OrderId} waits: {Problem}", submitted.OrderId, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+                await shards.RefreshAsync(cancellationToken);
+            }
         }
     }
 
-    private async Task AfterCommitAsync(ProcessingOutcome outcome, CancellationToken cancellationToken)
+    private async Task AfterCommitAsync(Guid orderId, ProcessingOutcome outcome, CancellationToken cancellationToken)
     {
         // The catalog shows stock: drop the cached copies of the products whose stock just changed.
         if (outcome.DecidedStatus == "Confirmed")
@@ -137,7 +145,7 @@ public sealed class OrderSubmittedConsumer(
             }
         }
 
-        mail.Notify();
+        mail.For(shards.ForBucket(OrderBuckets.Of(orderId))).Notify();
     }
 
     private static bool TryRead(ReadOnlyMemory<byte> body, out OrderSubmitted submitted)

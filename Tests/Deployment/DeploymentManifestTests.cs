@@ -44,9 +44,11 @@ public sealed class DeploymentManifestTests
 
         AssertEnvironment(resources, "catalog-api",
             "ConnectionStrings__catalogdb", "ConnectionStrings__catalogdb-replica", "ConnectionStrings__cache",
-            "ConnectionStrings__messaging", "CatalogAdmin__SigningKey", "Buyers__SigningKey");
+            "ConnectionStrings__messaging", "ConnectionStrings__ordersdb-shard1", "ConnectionStrings__ordersdb-shard2",
+            "CatalogAdmin__SigningKey", "Buyers__SigningKey");
         AssertEnvironment(resources, "ordering-worker",
-            "ConnectionStrings__catalogdb", "ConnectionStrings__cache", "ConnectionStrings__messaging");
+            "ConnectionStrings__catalogdb", "ConnectionStrings__cache", "ConnectionStrings__messaging",
+            "ConnectionStrings__ordersdb-shard1", "ConnectionStrings__ordersdb-shard2");
         AssertEnvironment(resources, "web-blazor", "ConnectionStrings__cache", "services__catalog-api__http__0");
     }
 
@@ -74,7 +76,7 @@ public sealed class DeploymentManifestTests
     {
         var resources = DeploymentManifest.Resources(await ManifestAsync(externalServers: true));
 
-        foreach (var name in new[] { "catalogdb", "catalogdb-replica", "cache", "messaging" })
+        foreach (var name in new[] { "catalogdb", "catalogdb-replica", "cache", "messaging", "ordersdb-shard1", "ordersdb-shard2" })
         {
             Assert.Equal("parameter.v0", resources[name]!["type"]!.GetValue<string>());
             Assert.NotNull(resources[name]!["connectionString"]);

@@ -8,7 +8,7 @@ namespace Tests.Observability;
 /// </summary>
 public sealed class AlertRuleTests
 {
-    private static readonly string Folder = Path.Combine(RepositoryRoot(), "deploy", "prometheus");
+    private static readonly string Folder = Path.Combine(RepositoryPaths.Root, "deploy", "prometheus");
 
     [Theory]
     [InlineData("check", "rules", "alerts.yml")]
@@ -27,16 +27,5 @@ public sealed class AlertRuleTests
 
         Assert.True(promtool.ExitCode == 0, output);
         Assert.Contains("SUCCESS", output);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "AspireShop.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("The tests run outside the repository.");
     }
 }

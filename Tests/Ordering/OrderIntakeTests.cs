@@ -157,15 +157,11 @@ public sealed class OrderIntakeTests(ShopGraphFixture graph)
 
     private async Task<bool> OutboxSentAsync(Guid orderId, TimeSpan within)
     {
-        await using var connection = new NpgsqlConnection(await graph.App.GetConnectionStringAsync("catalogdb"));
-        await connection.OpenAsync();
         var deadline = DateTime.UtcNow + within;
         do
         {
-            await using var command = new NpgsqlCommand(
-                "SELECT \"SentAt\" IS NOT NULL FROM ordering.outbox WHERE \"Payload\"->>'orderId' = @id", connection);
-            command.Parameters.AddWithValue("id", orderId.ToString());
-            if (await command.ExecuteScalarAsync() is true)
+            if (await OrderShardDatabases.SumAsync(graph.App,
+                    """SELECT count(*) FROM ordering.outbox WHERE "Payload"->>'orderId' = @id AND "SentAt" IS NOT NULL""", ("id", orderId.ToString())) > 0)
             {
                 return true;
             }

@@ -174,42 +174,31 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         await WaitUntilDecidedAsync(placed, TimeSpan.FromMinutes(3));
 
         var ids = placed.ToArray();
-        await using var connection = await OpenPrimaryAsync();
-        // Decided exactly once: one final status and one OrderStatusChanged message per order.
-        Assert.Equal(orderCount, await ScalarAsync<long>(connection,
-            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" IN ('Confirmed', 'Rejected')""", ids));
-        var decisions = await ScalarAsync<long>(connection,
-            $"""SELECT count(*) FROM ordering.outbox WHERE "Type" = '{OrderMessaging.OrderStatusChangedType}' AND ("Payload"->>'orderId')::uuid = ANY(@ids)""", ids);
+        // Decided exactly once: one final status and one OrderStatusChanged message per order (on whichever shards).
+        Assert.Equal(orderCount, await OrderShardDatabases.SumAsync(graph.App,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" IN ('Confirmed', 'Rejected')""", ("ids", ids)));
+        var decisions = await OrderShardDatabases.SumAsync(graph.App,
+            $"""SELECT count(*) FROM ordering.outbox WHERE "Type" = '{OrderMessaging.OrderStatusChangedType}' AND ("Payload"->>'orderId')::uuid = ANY(@ids)""", ("ids", ids));
         Assert.Equal(orderCount, decisions);
-        Assert.InRange(await ScalarAsync<long>(connection,
-            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Rejected'""", ids), 1, orderCount - 1);
+        Assert.InRange(await OrderShardDatabases.SumAsync(graph.App,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Rejected'""", ("ids", ids)), 1, orderCount - 1);
 
         // Stock = initial - confirmed quantities, product by product.
-        await using (var confirmed = new NpgsqlCommand(
-            """
-            SELECT l."ProductId", sum(l."Quantity")::int FROM ordering.order_lines l JOIN ordering.orders o ON o."Id" = l."OrderId"
-            WHERE o."Id" = ANY(@ids) AND o."Status" = 'Confirmed' GROUP BY l."ProductId"
-            """, connection))
+        var reserved = (await OrderShardDatabases.RowsAsync(graph.App,
+                """
+                SELECT l."ProductId", sum(l."Quantity")::int FROM ordering.order_lines l JOIN ordering.orders o ON o."Id" = l."OrderId"
+                WHERE o."Id" = ANY(@ids) AND o."Status" = 'Confirmed' GROUP BY l."ProductId"
+                """, reader => (ProductId: reader.GetInt32(0), Quantity: reader.GetInt32(1)), ("ids", ids)))
+            .GroupBy(row => row.ProductId)
+            .ToDictionary(group => group.Key, group => group.Sum(row => row.Quantity));
+        foreach (var productId in products)
         {
-            confirmed.Parameters.AddWithValue("ids", ids);
-            var reserved = new Dictionary<int, int>();
-            await using (var reader = await confirmed.ExecuteReaderAsync())
-            {
-                while (await reader.ReadAsync())
-                {
-                    reserved[reader.GetInt32(0)] = reader.GetInt32(1);
-                }
-            }
-
-            foreach (var productId in products)
-            {
-                Assert.Equal(initialStock[productId] - reserved.GetValueOrDefault(productId), await StockAsync(productId));
-            }
+            Assert.Equal(initialStock[productId] - reserved.GetValueOrDefault(productId), await StockAsync(productId));
         }
 
         // Exactly one mail per order, and every mail settled in the database.
-        await WaitUntilAsync(async () => await ScalarAsync<long>(connection,
-            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ids) == 0, TimeSpan.FromMinutes(1));
+        await WaitUntilAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ("ids", ids)) == 0, TimeSpan.FromMinutes(1));
         var mails = Directory.GetFiles(MailPickup, "order-*.eml").Select(Path.GetFileName).ToHashSet();
         Assert.All(ids, id => Assert.Contains($"order-{id}.eml", mails));
         Assert.Empty(Directory.GetFiles(MailPickup, "order-*.tmp"));
@@ -221,8 +210,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         // A real, non-transient database failure for this one message: a trigger refuses its inbox row.
         var poisonId = Guid.NewGuid();
         var trigger = $"fail_{poisonId:N}";
-        await using var connection = await OpenPrimaryAsync();
-        await ExecuteAsync(connection, $"""
+        await OrderShardDatabases.ExecuteAsync(graph.App, $"""
             CREATE FUNCTION ordering.{trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN IF NEW."MessageId" = '{poisonId}' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
             CREATE TRIGGER {trigger} BEFORE INSERT ON ordering.inbox FOR EACH ROW EXECUTE FUNCTION ordering.{trigger}();
@@ -241,7 +229,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         }
         finally
         {
-            await ExecuteAsync(connection, $"DROP TRIGGER {trigger} ON ordering.inbox; DROP FUNCTION ordering.{trigger}();");
+            await OrderShardDatabases.ExecuteAsync(graph.App, $"DROP TRIGGER {trigger} ON ordering.inbox; DROP FUNCTION ordering.{trigger}();");
         }
     }
 
@@ -301,16 +289,10 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     private Task SetStockAsync(int productId, int stock) => CatalogStock.SetAsync(graph.App, productId, stock);
 
     private async Task<(Guid MessageId, string Payload)> OutboxMessageOfAsync(Guid orderId)
-    {
-        await using var connection = await OpenPrimaryAsync();
-        await using var command = new NpgsqlCommand(
-            """SELECT "MessageId", "Payload"::text FROM ordering.outbox WHERE "Type" = @type AND "Payload"->>'orderId' = @id""", connection);
-        command.Parameters.AddWithValue("type", OrderMessaging.OrderSubmittedType);
-        command.Parameters.AddWithValue("id", orderId.ToString());
-        await using var reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync());
-        return (reader.GetGuid(0), reader.GetString(1));
-    }
+        => Assert.Single(await OrderShardDatabases.RowsAsync(graph.App,
+            """SELECT "MessageId", "Payload"::text FROM ordering.outbox WHERE "Type" = @type AND "Payload"->>'orderId' = @id""",
+            reader => (reader.GetGuid(0), reader.GetString(1)),
+            ("type", OrderMessaging.OrderSubmittedType), ("id", orderId.ToString())));
 
     private async Task PublishAsync(string messageId, string body)
     {
@@ -349,11 +331,8 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     }
 
     private async Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> orders, TimeSpan timeout)
-    {
-        await using var connection = await OpenPrimaryAsync();
-        await WaitUntilAsync(async () => await ScalarAsync<long>(connection,
-            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Submitted'""", orders.ToArray()) == 0, timeout);
-    }
+        => await WaitUntilAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Submitted'""", ("ids", orders.ToArray())) == 0, timeout);
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
@@ -363,19 +342,6 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
             Assert.True(DateTime.UtcNow < deadline, $"still not done after {timeout}");
             await Task.Delay(200);
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, Guid[] ids)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("ids", ids);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Reads the dead-letter queue without taking anything from it: unacknowledged gets go back when the channel closes.</summary>

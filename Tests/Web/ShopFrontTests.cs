@@ -270,7 +270,7 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
     /// <summary>Numbered full-page screenshots of one test, in TestResults/screenshots/TEST next to the TRX results.</summary>
     private sealed class Screenshots(IPage page, string testName)
     {
-        private readonly string _folder = Path.Combine(RepositoryRoot(), "TestResults", "screenshots", testName);
+        private readonly string _folder = Path.Combine(RepositoryPaths.Root, "TestResults", "screenshots", testName);
         private int _step;
 
         public async Task TakeAsync(string step)
@@ -278,17 +278,6 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
             // Pictures load after the page: wait for them, so the screenshot shows what a shopper sees.
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_folder, $"{++_step:00}-{step}.png"), FullPage = true });
-        }
-
-        private static string RepositoryRoot()
-        {
-            var folder = new DirectoryInfo(AppContext.BaseDirectory);
-            while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "AspireShop.sln")))
-            {
-                folder = folder.Parent;
-            }
-
-            return folder?.FullName ?? AppContext.BaseDirectory;
         }
     }
 }

@@ -26,6 +26,7 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
         string[] expected =
         [
             "postgres", "postgres-replica1", "catalogdb", "catalogdb-replica", "cache", "messaging", "messaging-epmd",
+            "orders-shard1", "orders-shard1-replica1", "ordersdb-shard1", "orders-shard2", "orders-shard2-replica1", "ordersdb-shard2",
             "catalog-api", "ordering-worker", "web-blazor",
         ];
         Assert.Subset(model.Resources.Select(r => r.Name).ToHashSet(), expected.ToHashSet());

@@ -10,12 +10,14 @@ internal static class ContainerInfrastructure
     {
         // The image's pg_hba.conf allows replication from inside the container only, so an init script adds a rule
         // for the standbys. It is written by the entrypoint rather than bind-mounted: Container Apps has no bind mounts.
-        var postgres = builder.AddPostgres("postgres")
+        IResourceBuilder<PostgresServerResource> AddPrimary(string name) => builder.AddPostgres(name)
             .WithEntrypoint("bash")
             .WithArgs("-c", """
                 echo 'echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"' > /docker-entrypoint-initdb.d/10-allow-replication.sh
                 exec docker-entrypoint.sh postgres -c wal_level=replica -c max_wal_senders=16 -c max_replication_slots=16
                 """);
+
+        var postgres = AddPrimary("postgres");
         var catalogDb = postgres.AddDatabase(ShopInfrastructure.CatalogDbName, ShopInfrastructure.CatalogDatabase);
 
         var standbys = Enumerable.Range(1, settings.PostgresReplicas)
@@ -25,10 +27,25 @@ internal static class ContainerInfrastructure
             ShopInfrastructure.CatalogReadDbName, postgres, standbys, PostgresStandbyContainerResource.EndpointName,
             postgres.Resource.UserNameReference, postgres.Resource.PasswordParameter, ShopInfrastructure.CatalogDatabase);
 
+        // Each order shard: a primary of its own with the orders database, and its own standbys.
+        var orderShards = Enumerable.Range(1, settings.OrderShards).Select(n =>
+        {
+            var shard = AddPrimary($"orders-shard{n}");
+            foreach (var replica in Enumerable.Range(1, settings.PostgresReplicas))
+            {
+                builder.AddPostgresStandbyContainer($"orders-shard{n}-replica{replica}", shard);
+            }
+
+            return (IResourceBuilder<IResourceWithConnectionString>)shard.AddDatabase(ShopInfrastructure.OrderShardName(n), ShopInfrastructure.OrdersDatabase);
+        }).ToList();
+
         return new ShopInfrastructure(
             catalogDb,
             catalogReadDb,
             builder.AddRedis(ShopInfrastructure.CacheName),
-            builder.AddRabbitMQ(ShopInfrastructure.MessagingName).WithManagementPlugin());
+            builder.AddRabbitMQ(ShopInfrastructure.MessagingName).WithManagementPlugin())
+        {
+            OrderShards = orderShards,
+        };
     }
 }

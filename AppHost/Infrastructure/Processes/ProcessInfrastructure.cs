@@ -32,6 +32,20 @@ internal static class ProcessInfrastructure
             ShopInfrastructure.CatalogReadDbName, postgres, standbys, PostgresProcessResource.EndpointName,
             ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), password, ShopInfrastructure.CatalogDatabase);
 
+        // Each order shard: a primary of its own with the orders database, and its own standbys.
+        var orderShards = Enumerable.Range(1, settings.OrderShards).Select(n =>
+        {
+            var shard = builder.AddPostgresProcess($"orders-shard{n}", binaries, dataRoot, password).WithDatabase(ShopInfrastructure.OrdersDatabase);
+            foreach (var replica in Enumerable.Range(1, settings.PostgresReplicas))
+            {
+                builder.AddPostgresStandbyProcess($"orders-shard{n}-replica{replica}", shard, binaries, dataRoot);
+            }
+
+            return (IResourceBuilder<IResourceWithConnectionString>)builder.AddConnectionString(
+                    ShopInfrastructure.OrderShardName(n), shard.Resource.DatabaseConnectionString(ShopInfrastructure.OrdersDatabase))
+                .WaitFor(shard);
+        }).ToList();
+
         // Exists before any service starts, so a service that loads a replica list from it can watch it from the start.
         Directory.CreateDirectory(ReplicaDirectory.ServiceDiscoveryDirectory(dataRoot));
         builder.AddPrometheusProcess("prometheus", binaries, dataRoot,
@@ -43,6 +57,7 @@ internal static class ProcessInfrastructure
             builder.AddRedisProcess(ShopInfrastructure.CacheName, binaries, dataRoot),
             builder.AddRabbitMQProcess(ShopInfrastructure.MessagingName, binaries, dataRoot))
         {
+            OrderShards = orderShards,
             MailPickupDirectory = dataRoot.For("mail-pickup"),
             ReplicaEndpointsFile = service => ReplicaDirectory.ServiceDiscoveryFile(dataRoot, service),
         };

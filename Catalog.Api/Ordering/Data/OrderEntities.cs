@@ -13,6 +13,9 @@ public sealed class Order
 
     public required string BuyerId { get; set; }
 
+    /// <summary>The buyer's bucket (also encoded in <see cref="Id"/>): what a shard owns and a bucket move selects by.</summary>
+    public int Bucket { get; set; }
+
     /// <summary>The buyer's key for this submission: a repeated key finds this order instead of creating another.</summary>
     public required string IdempotencyKey { get; set; }
 
@@ -73,6 +76,9 @@ public sealed class OutboxMessage
 
     public Guid MessageId { get; set; }
 
+    /// <summary>The bucket of the order it is about: the relay sends only messages of buckets its shard owns.</summary>
+    public int Bucket { get; set; }
+
     public required string Type { get; set; }
 
     public required string Payload { get; set; }
@@ -95,5 +101,17 @@ public sealed class InboxMessage
 {
     public Guid MessageId { get; set; }
 
+    /// <summary>The bucket of the order the message was about, so the record moves with the bucket.</summary>
+    public int Bucket { get; set; }
+
     public DateTimeOffset ProcessedAt { get; set; }
+}
+
+/// <summary>
+/// A bucket this shard holds. Every transaction on a bucket's order data first locks its row here (FOR SHARE): a
+/// bucket move deletes the row, which waits for those transactions and turns away later ones.
+/// </summary>
+public sealed class OwnedBucket
+{
+    public int Bucket { get; set; }
 }

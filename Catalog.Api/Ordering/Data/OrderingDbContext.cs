@@ -3,8 +3,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Catalog.Api.Ordering.Data;
 
 /// <summary>
-/// Orders, their outbox and the order processor's inbox, on the PRIMARY, in their own schema with their own migrations: they live beside the
-/// catalog today and can move to databases of their own (order shards) without touching the catalog.
+/// Orders, their outbox and the order processor's inbox, in their own schema with their own migrations, on each order
+/// shard's primary (a database of its own, apart from the catalog); <see cref="OwnedBuckets"/> says which buckets the
+/// shard holds.
 /// </summary>
 public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> options) : DbContext(options)
 {
@@ -15,6 +16,8 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
     public DbSet<InboxMessage> Inbox => Set<InboxMessage>();
+
+    public DbSet<OwnedBucket> OwnedBuckets => Set<OwnedBucket>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -39,6 +42,7 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
             });
             order.HasIndex(o => new { o.BuyerId, o.IdempotencyKey }).IsUnique();
             order.HasIndex(o => new { o.BuyerId, o.SubmittedAt });
+            order.HasIndex(o => o.Bucket);
             // The worker's mail relay looks only for decided orders whose mail is owed: a partial index keeps that cheap.
             order.HasIndex(o => o.CompletedAt)
                 .HasFilter("\"MailSentAt\" IS NULL AND \"Status\" <> 'Submitted'")
@@ -58,6 +62,14 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
         {
             message.ToTable("inbox");
             message.HasKey(m => m.MessageId);
+            message.HasIndex(m => m.Bucket);
+        });
+
+        modelBuilder.Entity<OwnedBucket>(owned =>
+        {
+            owned.ToTable("owned_buckets");
+            owned.HasKey(o => o.Bucket);
+            owned.Property(o => o.Bucket).ValueGeneratedNever();
         });
 
         modelBuilder.Entity<OutboxMessage>(message =>
@@ -67,6 +79,7 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
             message.Property(m => m.Payload).HasColumnType("jsonb");
             message.Property(m => m.TraceParent).HasMaxLength(55);
             message.HasIndex(m => m.MessageId).IsUnique();
+            message.HasIndex(m => m.Bucket);
             // The relay only ever looks for unsent messages: a partial index stays small however long the history.
             message.HasIndex(m => m.Id).HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_outbox_pending");
         });

@@ -29,10 +29,15 @@ namespace Catalog.Api.Ordering.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset>("ProcessedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("MessageId");
+
+                    b.HasIndex("Bucket");
 
                     b.ToTable("inbox", "ordering");
                 });
@@ -42,6 +47,9 @@ namespace Catalog.Api.Ordering.Data.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
+
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer");
 
                     b.Property<string>("BuyerId")
                         .IsRequired()
@@ -86,6 +94,8 @@ namespace Catalog.Api.Ordering.Data.Migrations
                         .HasColumnType("numeric(12,2)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Bucket");
 
                     b.HasIndex("CompletedAt")
                         .HasDatabaseName("IX_orders_mail_owed")
@@ -135,6 +145,9 @@ namespace Catalog.Api.Ordering.Data.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -159,6 +172,8 @@ namespace Catalog.Api.Ordering.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Bucket");
+
                     b.HasIndex("Id")
                         .HasDatabaseName("IX_outbox_pending")
                         .HasFilter("\"SentAt\" IS NULL");
@@ -167,6 +182,16 @@ namespace Catalog.Api.Ordering.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("outbox", "ordering");
+                });
+
+            modelBuilder.Entity("Catalog.Api.Ordering.Data.OwnedBucket", b =>
+                {
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Bucket");
+
+                    b.ToTable("owned_buckets", "ordering");
                 });
 
             modelBuilder.Entity("Catalog.Api.Ordering.Data.Order", b =>

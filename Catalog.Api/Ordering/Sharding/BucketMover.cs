@@ -1,0 +1,152 @@
+using AspireShop.Contracts.Sharding;
+using Catalog.Api.Ordering.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Catalog.Api.Ordering.Sharding;
+
+/// <summary>What a bucket holds on one shard, compared before a move switches the map.</summary>
+public sealed record BucketSummary(int Orders, decimal Total, string Statuses, int Lines, int Inbox, int UnsentOutbox, int Outbox);
+
+public sealed record BucketMoveReport(int Bucket, string From, string To, BucketSummary Moved, TimeSpan Frozen);
+
+public sealed class BucketMoveFailedException(string message) : Exception(message);
+
+/// <summary>
+/// Moves one bucket's orders to another shard while the shop runs (see docs/design/order-sharding.md): copy, freeze
+/// the bucket on its source (deleting the ownership row waits for every transaction holding it and turns later ones
+/// away, and they retry), copy what changed meanwhile, verify, give the target ownership and switch the map, delete
+/// the source's rows. Each step can be repeated, so a move that died half-way is finished by running it again.
+/// </summary>
+public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbContext directory, TimeProvider clock, ILogger<BucketMover> logger)
+{
+    public async Task<BucketMoveReport> MoveAsync(int bucket, int toShard, CancellationToken cancellationToken)
+    {
+        if (bucket is < 0 or >= OrderBuckets.Count)
+        {
+            throw new BucketMoveFailedException($"There is no bucket {bucket}: buckets are 0 to {OrderBuckets.Count - 1}.");
+        }
+
+        if (toShard < 1 || toShard > shards.Map.Shards.Count)
+        {
+            throw new BucketMoveFailedException($"There is no shard {toShard}: shards are 1 to {shards.Map.Shards.Count}.");
+        }
+
+        await shards.Map.RefreshAsync(cancellationToken);
+        var source = shards.Map.ForBucket(bucket);
+        var target = shards.Map.Shard(toShard);
+        if (source == target)
+        {
+            // Already there (perhaps a move that died after the switch): only leftovers elsewhere remain to delete.
+            foreach (var other in shards.Map.Shards.Where(shard => shard != target))
+            {
+                await DeleteBucketAsync(other, bucket, cancellationToken);
+            }
+
+            return new BucketMoveReport(bucket, source.Name, target.Name, await SummaryAsync(target, bucket, cancellationToken), TimeSpan.Zero);
+        }
+
+        logger.LogInformation("Moving bucket {Bucket} from {Source} to {Target}: copying.", bucket, source.Name, target.Name);
+        await CopyAsync(bucket, source, target, cancellationToken);
+
+        var frozenAt = clock.GetTimestamp();
+        await SetOwnedAsync(source, bucket, owned: false, cancellationToken);
+        BucketSummary moved;
+        try
+        {
+            await CopyAsync(bucket, source, target, cancellationToken);
+            moved = await SummaryAsync(source, bucket, cancellationToken);
+            var copied = await SummaryAsync(target, bucket, cancellationToken);
+            if (moved != copied)
+            {
+                throw new BucketMoveFailedException($"Bucket {bucket} differs after copying: {source.Name} has {moved}, {target.Name} has {copied}.");
+            }
+
+            await SetOwnedAsync(target, bucket, owned: true, cancellationToken);
+            await directory.BucketMap.Where(b => b.Bucket == bucket)
+                .ExecuteUpdateAsync(set => set.SetProperty(b => b.Shard, target.Number), cancellationToken);
+        }
+        catch
+        {
+            // Give the bucket back to its source, as it was; the target's copies go.
+            await SetOwnedAsync(target, bucket, owned: false, CancellationToken.None);
+            await SetOwnedAsync(source, bucket, owned: true, CancellationToken.None);
+            await DeleteBucketAsync(target, bucket, CancellationToken.None);
+            throw;
+        }
+
+        var frozen = clock.GetElapsedTime(frozenAt);
+        await shards.Map.RefreshAsync(cancellationToken);
+        await DeleteBucketAsync(source, bucket, cancellationToken);
+        logger.LogInformation("Moved bucket {Bucket} from {Source} to {Target} ({Moved}); writes waited {Frozen}.", bucket, source.Name, target.Name, moved, frozen);
+        return new BucketMoveReport(bucket, source.Name, target.Name, moved, frozen);
+    }
+
+    /// <summary>
+    /// Makes the target's copy of the bucket equal to the source's: the target does not own the bucket, so nothing else
+    /// reads or writes those rows there, and replacing them in one transaction is exact.
+    /// </summary>
+    private async Task CopyAsync(int bucket, OrderShard source, OrderShard target, CancellationToken cancellationToken)
+    {
+        List<Order> orders;
+        List<InboxMessage> inbox;
+        List<OutboxMessage> outbox;
+        await using (var from = shards.Create(source))
+        {
+            await using var snapshot = await from.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            orders = await from.Orders.AsNoTracking().Include(o => o.Lines).Where(o => o.Bucket == bucket).ToListAsync(cancellationToken);
+            inbox = await from.Inbox.AsNoTracking().Where(m => m.Bucket == bucket).ToListAsync(cancellationToken);
+            outbox = await from.Outbox.AsNoTracking().Where(m => m.Bucket == bucket).ToListAsync(cancellationToken);
+        }
+
+        // The target numbers its own outbox rows; the message id, not the row id, is what identifies a message.
+        outbox.ForEach(message => message.Id = 0);
+
+        await using var to = shards.Create(target);
+        await using var transaction = await to.Database.BeginTransactionAsync(cancellationToken);
+        await DeleteBucketRowsAsync(to, bucket, cancellationToken);
+        to.Orders.AddRange(orders);
+        to.Inbox.AddRange(inbox);
+        to.Outbox.AddRange(outbox);
+        await to.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task DeleteBucketAsync(OrderShard shard, int bucket, CancellationToken cancellationToken)
+    {
+        await using var db = shards.Create(shard);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await DeleteBucketRowsAsync(db, bucket, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task DeleteBucketRowsAsync(OrderingDbContext db, int bucket, CancellationToken cancellationToken)
+    {
+        // Order lines go with their orders (cascade).
+        await db.Orders.Where(o => o.Bucket == bucket).ExecuteDeleteAsync(cancellationToken);
+        await db.Inbox.Where(m => m.Bucket == bucket).ExecuteDeleteAsync(cancellationToken);
+        await db.Outbox.Where(m => m.Bucket == bucket).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    private async Task SetOwnedAsync(OrderShard shard, int bucket, bool owned, CancellationToken cancellationToken)
+    {
+        await using var db = shards.Create(shard);
+        await (owned
+            ? db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO ordering.owned_buckets ("Bucket") VALUES ({bucket}) ON CONFLICT DO NOTHING""", cancellationToken)
+            : db.OwnedBuckets.Where(b => b.Bucket == bucket).ExecuteDeleteAsync(cancellationToken));
+    }
+
+    public async Task<BucketSummary> SummaryAsync(OrderShard shard, int bucket, CancellationToken cancellationToken)
+    {
+        await using var db = shards.Create(shard);
+        var orders = db.Orders.Where(o => o.Bucket == bucket);
+        var statuses = await orders.GroupBy(o => o.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        return new BucketSummary(
+            await orders.CountAsync(cancellationToken),
+            await orders.SumAsync(o => o.Total, cancellationToken),
+            string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} {s.Count}")),
+            await orders.SelectMany(o => o.Lines).CountAsync(cancellationToken),
+            await db.Inbox.CountAsync(m => m.Bucket == bucket, cancellationToken),
+            await db.Outbox.CountAsync(m => m.Bucket == bucket && m.SentAt == null, cancellationToken),
+            await db.Outbox.CountAsync(m => m.Bucket == bucket, cancellationToken));
+    }
+}

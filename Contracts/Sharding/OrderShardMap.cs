@@ -1,0 +1,120 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace AspireShop.Contracts.Sharding;
+
+/// <summary>One order shard: a PostgreSQL primary with the <c>ordering</c> schema.</summary>
+public sealed record OrderShard(int Number, NpgsqlDataSource DataSource)
+{
+    public string Name => $"shard{Number}";
+}
+
+/// <summary>
+/// The order shards and the shard map (bucket to shard), kept in <c>sharding.bucket_map</c> of the catalog database
+/// and cached here. The cache may be stale for a moment after a bucket moves; that is safe because every shard
+/// transaction first checks that its shard owns the bucket (<see cref="OwnsBucketAsync"/>) and, if not, the caller
+/// refreshes the map and retries on the new owner.
+/// </summary>
+public sealed class OrderShardMap(IReadOnlyList<OrderShard> shards, string directoryConnectionString)
+{
+    public const string ConnectionNamePrefix = "ordersdb-shard";
+
+    private readonly NpgsqlDataSource _directory = NpgsqlDataSource.Create(directoryConnectionString);
+    private volatile int[] _owners = InitialOwners(shards.Count);
+
+    public IReadOnlyList<OrderShard> Shards { get; } = shards;
+
+    /// <summary>Where buckets start: bucket b on shard (b mod N) + 1. What the map holds until a bucket is moved.</summary>
+    public static int[] InitialOwners(int shardCount) => [.. Enumerable.Range(0, OrderBuckets.Count).Select(b => b % shardCount + 1)];
+
+    public OrderShard ForBucket(int bucket) => Shards[_owners[bucket] - 1];
+
+    public OrderShard Shard(int number) => Shards[number - 1];
+
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _directory.CreateCommand("""SELECT "Bucket", "Shard" FROM sharding.bucket_map""");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var owners = InitialOwners(Shards.Count);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            owners[reader.GetInt32(0)] = reader.GetInt32(1);
+        }
+
+        _owners = owners;
+    }
+
+    /// <summary>
+    /// Inside a transaction on <paramref name="connection"/>'s shard: whether that shard owns the bucket, holding the
+    /// ownership row (FOR SHARE) until the transaction ends, so the bucket cannot move away meanwhile.
+    /// </summary>
+    public static async Task<bool> OwnsBucketAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int bucket, CancellationToken cancellationToken)
+    {
+        await using var owned = new NpgsqlCommand(
+            """SELECT 1 FROM ordering.owned_buckets WHERE "Bucket" = @bucket FOR SHARE""", connection, transaction);
+        owned.Parameters.AddWithValue("bucket", bucket);
+        return await owned.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+}
+
+/// <summary>The shard that was asked no longer owns the bucket (it moved); refresh the map and ask the new owner.</summary>
+public sealed class BucketMovedException(int bucket, OrderShard shard)
+    : Exception($"Bucket {bucket} is no longer on {shard.Name}.");
+
+/// <summary>Keeps the cached shard map fresh: a moved bucket is seen within a second even by a process not touching it.</summary>
+internal sealed class OrderShardMapRefresher(OrderShardMap map, ILogger<OrderShardMapRefresher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        do
+        {
+            try
+            {
+                await map.RefreshAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                // Not migrated yet, or the catalog database is restarting: keep the map we have.
+                logger.LogDebug("Refreshing the order shard map failed: {Problem}", e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
+
+public static class OrderShardRegistration
+{
+    /// <summary>
+    /// Every order shard this service is given (connection strings <c>ordersdb-shard1</c>, <c>ordersdb-shard2</c>, ...
+    /// numbered from 1 without gaps), each with Aspire's Npgsql client (health check, traces, metrics), and the shard
+    /// map read from the catalog database (<c>catalogdb</c>).
+    /// </summary>
+    public static IHostApplicationBuilder AddOrderShards(this IHostApplicationBuilder builder)
+    {
+        var names = Enumerable.Range(1, int.MaxValue)
+            .Select(n => $"{OrderShardMap.ConnectionNamePrefix}{n}")
+            .TakeWhile(name => !string.IsNullOrEmpty(builder.Configuration.GetConnectionString(name)))
+            .ToList();
+        if (names.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"No order shard is configured: set ConnectionStrings:{OrderShardMap.ConnectionNamePrefix}1 (and -shard2, ... for more).");
+        }
+
+        var directory = builder.Configuration.GetConnectionString("catalogdb")
+            ?? throw new InvalidOperationException("ConnectionStrings:catalogdb (where the shard map lives) is not configured.");
+        foreach (var name in names)
+        {
+            builder.AddKeyedNpgsqlDataSource(name);
+        }
+
+        builder.Services.AddSingleton(services => new OrderShardMap(
+            [.. names.Select((name, i) => new OrderShard(i + 1, services.GetRequiredKeyedService<NpgsqlDataSource>(name)))], directory));
+        builder.Services.AddHostedService<OrderShardMapRefresher>();
+        return builder;
+    }
+}
