@@ -44,3 +44,41 @@ graph_service_url() {
   port=$(ss -ltnpH | grep "pid=$pid," | grep -o '127.0.0.1:[0-9]*' | head -1 | grep -o '[0-9]*$')
   echo "http://127.0.0.1:$port"
 }
+
+# graph_psql_env: exports PGHOST, PGPORT, ... from the connection string Catalog.Api runs with, for psql.
+graph_psql_env() {
+  local api_pid connection
+  api_pid=$(pgrep -f "/Catalog.Api/bin/${GRAPH_CONFIGURATION:-Debug}/.*/Catalog.Api" | head -1)
+  connection=$(tr '\0' '\n' <"/proc/$api_pid/environ" | sed -n 's/^ConnectionStrings__catalogdb=//p')
+  field() { echo "$connection" | tr ';' '\n' | sed -n "s/^$1=//Ip" | head -1; }
+  export PGHOST=$(field Host) PGPORT=$(field Port) PGUSER=$(field Username) PGPASSWORD=$(field Password) PGDATABASE=$(field Database)
+}
+
+# graph_shards_sql SQL: runs SQL on every order shard (connection strings ordersdb-shardN of Catalog.Api) and prints
+# each shard's answer.
+graph_shards_sql() {
+  local api_pid connection
+  api_pid=$(pgrep -f "/Catalog.Api/bin/${GRAPH_CONFIGURATION:-Debug}/.*/Catalog.Api" | head -1)
+  tr '\0' '\n' <"/proc/$api_pid/environ" | sed -n 's/^ConnectionStrings__ordersdb-shard[0-9]*=//p' | while read -r connection; do
+    psql "$(echo "$connection" | tr ';' '\n' | sed -e 's/^Host=/host=/I' -e 's/^Port=/port=/I' -e 's/^Username=/user=/I' \
+      -e 's/^Password=/password=/I' -e 's/^Database=/dbname=/I' | grep -E '^(host|port|user|password|dbname)=' | tr '\n' ' ')" -qAtX -c "$1"
+  done
+}
+
+# graph_shards_count SQL: the sum of a count query run on every order shard.
+graph_shards_count() { graph_shards_sql "$1" | awk '{ n += $1 } END { print n + 0 }'; }
+
+# graph_buyer_tokens KEY COUNT FILE: HS256 buyer tokens as Web.Blazor issues them (issuer aspireshop-web, audience
+# aspireshop-orders), one per buyer, signed with the buyer-token-signing-key the graph was started with.
+graph_buyer_tokens() {
+  local key=$1 count=$2 file=$3 header payload signature expires
+  b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+  header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
+  expires=$(( $(date +%s) + 3600 ))
+  : >"$file"
+  for i in $(seq 1 "$count"); do
+    payload=$(printf '{"iss":"aspireshop-web","aud":"aspireshop-orders","sub":"load-buyer-%d","exp":%d}' "$i" "$expires" | b64url)
+    signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -hmac "$key" -binary | b64url)
+    echo "$header.$payload.$signature" >>"$file"
+  done
+}
