@@ -14,12 +14,7 @@ namespace Catalog.Api.Ordering;
 public sealed class OrderOutboxSignal : WakeUpSignal;
 
 /// <summary>One wake-up signal per order shard.</summary>
-public sealed class OrderOutboxSignals(OrderShardMap map)
-{
-    private readonly OrderOutboxSignal[] _signals = [.. map.Shards.Select(_ => new OrderOutboxSignal())];
-
-    public OrderOutboxSignal For(OrderShard shard) => _signals[shard.Number - 1];
-}
+public sealed class OrderOutboxSignals(OrderShardMap map) : PerShardSignals<OrderOutboxSignal>(map);
 
 /// <summary>
 /// Publishes the order outbox of every shard to RabbitMQ (one loop per shard): persistent messages, publisher confirms, and a message is marked sent only

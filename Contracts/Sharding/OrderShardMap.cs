@@ -118,3 +118,11 @@ public static class OrderShardRegistration
         return builder;
     }
 }
+
+/// <summary>One wake-up signal per order shard, so a commit on one shard wakes only that shard's relay.</summary>
+public abstract class PerShardSignals<TSignal>(OrderShardMap map) where TSignal : WakeUpSignal, new()
+{
+    private readonly TSignal[] _signals = [.. map.Shards.Select(_ => new TSignal())];
+
+    public TSignal For(OrderShard shard) => _signals[shard.Number - 1];
+}

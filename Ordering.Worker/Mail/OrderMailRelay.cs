@@ -9,12 +9,7 @@ namespace Ordering.Worker.Mail;
 public sealed class OrderMailSignal : WakeUpSignal;
 
 /// <summary>One wake-up signal per order shard.</summary>
-public sealed class OrderMailSignals(OrderShardMap map)
-{
-    private readonly OrderMailSignal[] _signals = [.. map.Shards.Select(_ => new OrderMailSignal())];
-
-    public OrderMailSignal For(OrderShard shard) => _signals[shard.Number - 1];
-}
+public sealed class OrderMailSignals(OrderShardMap map) : PerShardSignals<OrderMailSignal>(map);
 
 /// <summary>
 /// Sends the mails owed for decided orders. The order's row is the record of the debt (<c>MailSentAt</c> is null),

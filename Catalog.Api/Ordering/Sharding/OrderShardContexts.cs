@@ -16,7 +16,7 @@ public sealed class OrderShardUnavailableException(int bucket, Exception? proble
 /// </summary>
 public sealed class OrderShardContexts(OrderShardMap map, ILogger<OrderShardContexts> logger)
 {
-    /// <summary>How long a request waits for a bucket that is moving (its freeze lasts well under a second).</summary>
+    /// <summary>How long a request waits for a bucket that is moving; a longer freeze answers 503 (see the design).</summary>
     public static readonly TimeSpan MoveWait = TimeSpan.FromSeconds(5);
 
     private readonly DbContextOptions<OrderingDbContext>[] _options = [.. map.Shards.Select(OptionsFor)];
@@ -25,7 +25,7 @@ public sealed class OrderShardContexts(OrderShardMap map, ILogger<OrderShardCont
 
     public OrderingDbContext Create(OrderShard shard) => new(_options[shard.Number - 1]);
 
-    public static DbContextOptions<OrderingDbContext> OptionsFor(OrderShard shard)
+    private static DbContextOptions<OrderingDbContext> OptionsFor(OrderShard shard)
         => new DbContextOptionsBuilder<OrderingDbContext>()
             .UseNpgsql(shard.DataSource, npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", OrderingDbContext.Schema))
             .Options;
