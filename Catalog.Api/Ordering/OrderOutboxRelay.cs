@@ -6,6 +6,8 @@ using Catalog.Api.Catalog.Data;
 using Catalog.Api.Ordering.Data;
 using Catalog.Api.Ordering.Sharding;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 using RabbitMQ.Client;
 
 namespace Catalog.Api.Ordering;
@@ -86,12 +88,14 @@ public sealed class OrderOutboxRelay(
     {
         await using var db = shards.Create(shard);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // The ownership rows are held too (FOR SHARE), so a bucket cannot move while its messages are being sent.
+        // The owned buckets are held too, so none can move while its messages are being sent.
+        await BucketOwnership.HoldAllOwnedAsync(
+            (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(), cancellationToken);
         var batch = await db.Outbox
             .FromSql($"""
                 SELECT o.* FROM ordering.outbox o JOIN ordering.owned_buckets b ON b."Bucket" = o."Bucket"
                 WHERE o."SentAt" IS NULL ORDER BY o."Id" LIMIT {BatchSize}
-                FOR UPDATE OF o SKIP LOCKED FOR SHARE OF b
+                FOR UPDATE OF o SKIP LOCKED
                 """)
             .ToListAsync(cancellationToken);
         if (batch.Count == 0)

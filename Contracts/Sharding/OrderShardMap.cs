@@ -15,7 +15,7 @@ public sealed record OrderShard(int Number, NpgsqlDataSource DataSource)
 /// <summary>
 /// The order shards and the shard map (bucket to shard), kept in <c>sharding.bucket_map</c> of the catalog database
 /// and cached here. The cache may be stale for a moment after a bucket moves; that is safe because every shard
-/// transaction first checks that its shard owns the bucket (<see cref="OwnsBucketAsync"/>) and, if not, the caller
+/// transaction first checks that its shard owns the bucket (<see cref="BucketOwnership"/>) and, if not, the caller
 /// refreshes the map and retries on the new owner.
 /// </summary>
 public sealed class OrderShardMap(IReadOnlyList<OrderShard> shards, string directoryConnectionString)
@@ -45,18 +45,6 @@ public sealed class OrderShardMap(IReadOnlyList<OrderShard> shards, string direc
         }
 
         _owners = owners;
-    }
-
-    /// <summary>
-    /// Inside a transaction on <paramref name="connection"/>'s shard: whether that shard owns the bucket, holding the
-    /// ownership row (FOR SHARE) until the transaction ends, so the bucket cannot move away meanwhile.
-    /// </summary>
-    public static async Task<bool> OwnsBucketAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int bucket, CancellationToken cancellationToken)
-    {
-        await using var owned = new NpgsqlCommand(
-            """SELECT 1 FROM ordering.owned_buckets WHERE "Bucket" = @bucket FOR SHARE""", connection, transaction);
-        owned.Parameters.AddWithValue("bucket", bucket);
-        return await owned.ExecuteScalarAsync(cancellationToken) is not null;
     }
 }
 

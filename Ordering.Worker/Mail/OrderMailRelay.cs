@@ -65,6 +65,7 @@ public sealed class OrderMailRelay(
     {
         await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await BucketOwnership.HoldAllOwnedAsync(connection, transaction, cancellationToken);
         var owed = await ClaimOwedAsync(connection, transaction, cancellationToken);
         if (owed.Count == 0)
         {
@@ -117,7 +118,7 @@ public sealed class OrderMailRelay(
             SELECT o."Id", o."BuyerName", o."Email", o."Status", o."RejectionReason", o."Total"
             FROM ordering.orders o JOIN ordering.owned_buckets b ON b."Bucket" = o."Bucket"
             WHERE o."MailSentAt" IS NULL AND o."Status" <> 'Submitted'
-            ORDER BY o."CompletedAt" LIMIT {BatchSize} FOR UPDATE OF o SKIP LOCKED FOR SHARE OF b
+            ORDER BY o."CompletedAt" LIMIT {BatchSize} FOR UPDATE OF o SKIP LOCKED
             """, connection, transaction);
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
         var owed = new List<OrderMail>();

@@ -13,19 +13,20 @@ public sealed record ProcessingOutcome(string? DecidedStatus, string? Reason, IR
 
 /// <summary>
 /// Processes one OrderSubmitted message. The order lives on its shard, the stock in the catalog database, so the
-/// decision takes two transactions, made safe by the stock reservation ledger:
+/// decision takes three short transactions, made safe by the stock reservation ledger:
 /// <list type="number">
-/// <item>on the shard (held open throughout): the bucket's ownership row (FOR SHARE, so the bucket cannot move
-/// meanwhile), the message in the inbox (a redelivery stops there), the order row locked (FOR UPDATE, so two
-/// deliveries of its messages are serialised) and still Submitted;</item>
+/// <item>on the shard, reading only: the bucket still owned there, the message not yet in the inbox, the order still
+/// Submitted (so stock is never reserved for an order that is not there);</item>
 /// <item>in the catalog: the order's ledger row, then every line's stock or none, committed together. If the ledger
-/// row already exists, an earlier attempt (a worker killed before step 3) decided: its decision is reused, so stock
-/// is never reserved twice;</item>
-/// <item>back on the shard: the order Confirmed or Rejected and OrderStatusChanged in the outbox, committed. The
-/// decided order, with no MailSentAt yet, is the buyer's mail owed.</item>
+/// row already exists, an earlier attempt (another delivery, or a worker killed before step 3) decided: its decision
+/// is reused, so stock is never reserved twice;</item>
+/// <item>on the shard again: the bucket held (shared, so it cannot move meanwhile), the message into the inbox (a
+/// concurrent delivery stops there), the order row locked and still Submitted, then Confirmed or Rejected with
+/// OrderStatusChanged in the outbox, committed. The decided order, with no MailSentAt yet, is the buyer's mail owed.</item>
 /// </list>
-/// Stock is reserved with a conditional UPDATE on each product row, so two orders for the last unit cannot both get
-/// it: the second finds the row already decremented.
+/// The shard is not held while the catalog transaction waits on product rows, so a bucket move's freeze never waits
+/// on the catalog. Stock is reserved with a conditional UPDATE on each product row, so two orders for the last unit
+/// cannot both get it: the second finds the row already decremented.
 /// </summary>
 public sealed class OrderProcessor(OrderShardMap shards, NpgsqlDataSource catalog, TimeProvider clock)
 {
@@ -34,35 +35,39 @@ public sealed class OrderProcessor(OrderShardMap shards, NpgsqlDataSource catalo
         var bucket = OrderBuckets.Of(submitted.OrderId);
         var shard = shards.ForBucket(bucket);
         await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
+        if (!await IsUndecidedAsync(connection, shard, bucket, messageId, submitted.OrderId, cancellationToken))
+        {
+            return ProcessingOutcome.NothingNew;
+        }
+
+        var reason = await ReserveStockOnceAsync(submitted, cancellationToken);
+        var status = reason is null ? "Confirmed" : "Rejected";
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await OrderShardMap.OwnsBucketAsync(connection, transaction, bucket, cancellationToken))
+        if (!await BucketOwnership.HoldAsync(connection, transaction, bucket, cancellationToken))
         {
             throw new BucketMovedException(bucket, shard);
         }
 
+        var now = clock.GetUtcNow();
         await using (var inbox = new NpgsqlCommand(
             """INSERT INTO ordering.inbox ("MessageId", "Bucket", "ProcessedAt") VALUES (@id, @bucket, @now) ON CONFLICT DO NOTHING""", connection, transaction))
         {
             inbox.Parameters.AddWithValue("id", messageId);
             inbox.Parameters.AddWithValue("bucket", bucket);
-            inbox.Parameters.AddWithValue("now", clock.GetUtcNow());
+            inbox.Parameters.AddWithValue("now", now);
             if (await inbox.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 return ProcessingOutcome.NothingNew;
             }
         }
 
-        var current = await LockOrderStatusAsync(connection, transaction, submitted.OrderId, cancellationToken);
-        if (current != "Submitted")
+        if (await LockOrderStatusAsync(connection, transaction, submitted.OrderId, cancellationToken) != "Submitted")
         {
-            // Gone, or already decided (by an earlier message with another id): nothing more to do.
+            // Decided meanwhile (by a message with another id, which took the same decision from the ledger).
             await transaction.CommitAsync(cancellationToken);
             return ProcessingOutcome.NothingNew;
         }
-
-        var reason = await ReserveStockOnceAsync(submitted, cancellationToken);
-        var status = reason is null ? "Confirmed" : "Rejected";
-        var now = clock.GetUtcNow();
 
         await using (var update = new NpgsqlCommand(
             """UPDATE ordering.orders SET "Status" = @status, "RejectionReason" = @reason, "CompletedAt" = @now WHERE "Id" = @id""",
@@ -93,6 +98,28 @@ public sealed class OrderProcessor(OrderShardMap shards, NpgsqlDataSource catalo
 
         await transaction.CommitAsync(cancellationToken);
         return new ProcessingOutcome(status, reason, submitted.Lines.Select(l => l.ProductId).ToList());
+    }
+
+    /// <summary>Step 1: whether the message is new and its order is there, still Submitted.</summary>
+    private static async Task<bool> IsUndecidedAsync(
+        NpgsqlConnection connection, OrderShard shard, int bucket, Guid messageId, Guid orderId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (!await BucketOwnership.HoldAsync(connection, transaction, bucket, cancellationToken))
+        {
+            throw new BucketMovedException(bucket, shard);
+        }
+
+        await using var check = new NpgsqlCommand(
+            """
+            SELECT NOT EXISTS (SELECT 1 FROM ordering.inbox WHERE "MessageId" = @messageId)
+               AND EXISTS (SELECT 1 FROM ordering.orders WHERE "Id" = @orderId AND "Status" = 'Submitted')
+            """, connection, transaction);
+        check.Parameters.AddWithValue("messageId", messageId);
+        check.Parameters.AddWithValue("orderId", orderId);
+        var undecided = (bool)(await check.ExecuteScalarAsync(cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return undecided;
     }
 
     private static async Task<string?> LockOrderStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)

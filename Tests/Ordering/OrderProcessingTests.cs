@@ -46,7 +46,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         var orders = await Task.WhenAll(
             PlaceAsync($"buyer-{Guid.NewGuid():N}", productId, 1),
             PlaceAsync($"buyer-{Guid.NewGuid():N}", productId, 1));
-        var results = await Task.WhenAll(orders.Select(WaitForFinalStatusAsync));
+        var results = await Task.WhenAll(orders.Select(order => WaitForFinalStatusAsync(order)));
 
         Assert.Equal(["Confirmed", "Rejected"], results.Select(r => r.Status).Order());
         Assert.Contains("out of stock", results.Single(r => r.Status == "Rejected").RejectionReason);
@@ -201,35 +201,47 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
             """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ("ids", ids)) == 0, TimeSpan.FromMinutes(1));
         var mails = Directory.GetFiles(MailPickup, "order-*.eml").Select(Path.GetFileName).ToHashSet();
         Assert.All(ids, id => Assert.Contains($"order-{id}.eml", mails));
-        Assert.Empty(Directory.GetFiles(MailPickup, "order-*.tmp"));
+        // No half-written mail of these orders is left behind (other tests' mails may be being written right now).
+        Assert.All(ids, id => Assert.False(File.Exists(Path.Combine(MailPickup, $"order-{id}.eml.tmp"))));
     }
 
     [Fact]
     public async Task MessageThatKeepsFailingIsDeadLetteredAtTheDeliveryLimitAndOrdersKeepFlowing()
     {
-        // A real, non-transient database failure for this one message: a trigger refuses its inbox row.
-        var poisonId = Guid.NewGuid();
-        var trigger = $"fail_{poisonId:N}";
-        await OrderShardDatabases.ExecuteAsync(graph.App, $"""
-            CREATE FUNCTION ordering.{trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN IF NEW."MessageId" = '{poisonId}' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
-            CREATE TRIGGER {trigger} BEFORE INSERT ON ordering.inbox FOR EACH ROW EXECUTE FUNCTION ordering.{trigger}();
-            """);
+        // A real, non-transient database failure for one real order: a trigger in the catalog refuses every stock
+        // change of its product, so each delivery of its OrderSubmitted fails at the reservation.
+        const int poisonProduct = 13;
+        var stock = await StockAsync(poisonProduct);
+        var trigger = $"fail_{Guid.NewGuid():N}";
+        await using (var catalog = await OpenPrimaryAsync())
+        {
+            await using var create = new NpgsqlCommand($"""
+                CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW."Id" = {poisonProduct} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+                CREATE TRIGGER {trigger} BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION {trigger}();
+                """, catalog);
+            await create.ExecuteNonQueryAsync();
+        }
+
         try
         {
-            await PublishAsync(poisonId.ToString(),
-                $$"""{"orderId":"{{Guid.NewGuid()}}","buyerId":"buyer-poison","lines":[{"productId":12,"quantity":1}],"submittedAt":"2026-11-28T00:00:00Z"}""");
+            var poison = await PlaceAsync($"buyer-{Guid.NewGuid():N}", poisonProduct, 1);
+            var messageId = (await OutboxMessageOfAsync(poison.Id)).MessageId.ToString();
 
             string? reason = null;
-            await WaitUntilAsync(async () => (reason = await DeadLetterReasonAsync(poisonId.ToString())) is not null, ProcessingWait);
+            await WaitUntilAsync(async () => (reason = await DeadLetterReasonAsync(messageId)) is not null, ProcessingWait);
             Assert.Equal("delivery_limit", reason);
+            Assert.Equal("Submitted", (await WaitForFinalStatusAsync(poison, TimeSpan.Zero)).Status);
+            Assert.Equal(stock, await StockAsync(poisonProduct));
 
             var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", 12, 1);
             Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
         }
         finally
         {
-            await OrderShardDatabases.ExecuteAsync(graph.App, $"DROP TRIGGER {trigger} ON ordering.inbox; DROP FUNCTION ordering.{trigger}();");
+            await using var catalog = await OpenPrimaryAsync();
+            await using var drop = new NpgsqlCommand($"DROP TRIGGER {trigger} ON products; DROP FUNCTION {trigger}();", catalog);
+            await drop.ExecuteNonQueryAsync();
         }
     }
 
@@ -248,10 +260,10 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         return new PlacedOrder((await response.Content.ReadFromJsonAsync<OrderDto>())!.Id, buyerId);
     }
 
-    private async Task<OrderDto> WaitForFinalStatusAsync(PlacedOrder order)
+    private async Task<OrderDto> WaitForFinalStatusAsync(PlacedOrder order, TimeSpan? wait = null)
     {
         using var buyer = await BuyerTokens.ClientForAsync(graph.App, order.BuyerId);
-        var deadline = DateTime.UtcNow + ProcessingWait;
+        var deadline = DateTime.UtcNow + (wait ?? ProcessingWait);
         while (true)
         {
             var now = (await buyer.GetFromJsonAsync<OrderDto>($"/api/v1/orders/{order.Id}"))!;

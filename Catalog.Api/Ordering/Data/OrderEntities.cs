@@ -108,8 +108,9 @@ public sealed class InboxMessage
 }
 
 /// <summary>
-/// A bucket this shard holds. Every transaction on a bucket's order data first locks its row here (FOR SHARE): a
-/// bucket move deletes the row, which waits for those transactions and turns away later ones.
+/// A bucket this shard owns. Every transaction on a bucket's order data first holds the bucket and checks for its row
+/// here (<see cref="AspireShop.Contracts.Sharding.BucketOwnership"/>): a bucket move takes the bucket exclusively and
+/// deletes the row, which waits for those transactions and turns away later ones.
 /// </summary>
 public sealed class OwnedBucket
 {

@@ -1,6 +1,8 @@
 using AspireShop.Contracts.Sharding;
 using Catalog.Api.Ordering.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace Catalog.Api.Ordering.Sharding;
 
@@ -13,12 +15,15 @@ public sealed class BucketMoveFailedException(string message) : Exception(messag
 
 /// <summary>
 /// Moves one bucket's orders to another shard while the shop runs (see docs/design/order-sharding.md): copy, freeze
-/// the bucket on its source (deleting the ownership row waits for every transaction holding it and turns later ones
-/// away, and they retry), copy what changed meanwhile, verify, give the target ownership and switch the map, delete
+/// the bucket on its source (taking it exclusively waits for every transaction holding it; later ones find it gone
+/// and retry), copy what changed meanwhile, verify, give the target ownership and switch the map, delete
 /// the source's rows. Each step can be repeated, so a move that died half-way is finished by running it again.
 /// </summary>
 public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbContext directory, TimeProvider clock, ILogger<BucketMover> logger)
 {
+    private static readonly TimeSpan FreezeLockTimeout = TimeSpan.FromSeconds(5);
+    private const int FreezeAttempts = 3;
+
     public async Task<BucketMoveReport> MoveAsync(int bucket, int toShard, CancellationToken cancellationToken)
     {
         if (bucket is < 0 or >= OrderBuckets.Count)
@@ -49,10 +54,10 @@ public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbConte
         await CopyAsync(bucket, source, target, cancellationToken);
 
         var frozenAt = clock.GetTimestamp();
-        await SetOwnedAsync(source, bucket, owned: false, cancellationToken);
         BucketSummary moved;
         try
         {
+            await FreezeAsync(source, bucket, cancellationToken);
             await CopyAsync(bucket, source, target, cancellationToken);
             moved = await SummaryAsync(source, bucket, cancellationToken);
             var copied = await SummaryAsync(target, bucket, cancellationToken);
@@ -61,15 +66,15 @@ public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbConte
                 throw new BucketMoveFailedException($"Bucket {bucket} differs after copying: {source.Name} has {moved}, {target.Name} has {copied}.");
             }
 
-            await SetOwnedAsync(target, bucket, owned: true, cancellationToken);
+            await OwnAsync(target, bucket, cancellationToken);
             await directory.BucketMap.Where(b => b.Bucket == bucket)
                 .ExecuteUpdateAsync(set => set.SetProperty(b => b.Shard, target.Number), cancellationToken);
         }
         catch
         {
             // Give the bucket back to its source, as it was; the target's copies go.
-            await SetOwnedAsync(target, bucket, owned: false, CancellationToken.None);
-            await SetOwnedAsync(source, bucket, owned: true, CancellationToken.None);
+            await FreezeAsync(target, bucket, CancellationToken.None);
+            await OwnAsync(source, bucket, CancellationToken.None);
             await DeleteBucketAsync(target, bucket, CancellationToken.None);
             throw;
         }
@@ -127,12 +132,38 @@ public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbConte
         await db.Outbox.Where(m => m.Bucket == bucket).ExecuteDeleteAsync(cancellationToken);
     }
 
-    private async Task SetOwnedAsync(OrderShard shard, int bucket, bool owned, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends the shard's ownership of the bucket: takes it exclusively (waiting for the transactions holding it; later
+    /// ones queue behind and then find it gone) and deletes its ownership row. Each attempt waits at most
+    /// <see cref="FreezeLockTimeout"/>, so a stuck holder makes the move fail cleanly rather than hang the bucket.
+    /// </summary>
+    private async Task FreezeAsync(OrderShard shard, int bucket, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var db = shards.Create(shard);
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                await db.Database.ExecuteSqlAsync($"SELECT set_config('lock_timeout', {$"{FreezeLockTimeout.TotalMilliseconds}ms"}, true)", cancellationToken);
+                await BucketOwnership.TakeExclusivelyAsync(
+                    (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(), bucket, cancellationToken);
+                await db.OwnedBuckets.Where(b => b.Bucket == bucket).ExecuteDeleteAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < FreezeAttempts)
+            {
+                logger.LogWarning("Freezing bucket {Bucket} on {Shard}: still held after {Wait}; trying again.", bucket, shard.Name, FreezeLockTimeout);
+            }
+        }
+    }
+
+    private async Task OwnAsync(OrderShard shard, int bucket, CancellationToken cancellationToken)
     {
         await using var db = shards.Create(shard);
-        await (owned
-            ? db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO ordering.owned_buckets ("Bucket") VALUES ({bucket}) ON CONFLICT DO NOTHING""", cancellationToken)
-            : db.OwnedBuckets.Where(b => b.Bucket == bucket).ExecuteDeleteAsync(cancellationToken));
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""INSERT INTO ordering.owned_buckets ("Bucket") VALUES ({bucket}) ON CONFLICT DO NOTHING""", cancellationToken);
     }
 
     public async Task<BucketSummary> SummaryAsync(OrderShard shard, int bucket, CancellationToken cancellationToken)

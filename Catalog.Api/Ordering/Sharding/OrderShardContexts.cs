@@ -31,8 +31,8 @@ public sealed class OrderShardContexts(OrderShardMap map, ILogger<OrderShardCont
             .Options;
 
     /// <summary>
-    /// Runs <paramref name="work"/> in one transaction on the shard that owns the bucket, holding its ownership row so
-    /// the bucket cannot move away meanwhile. A shard that no longer owns it (the map here was stale) is left for the
+    /// Runs <paramref name="work"/> in one transaction on the shard that owns the bucket, holding the bucket (shared) so
+    /// it cannot move away meanwhile. A shard that no longer owns it (the map here was stale) is left for the
     /// new owner after a map refresh; a moving bucket or a transient database failure is waited out for up to
     /// <see cref="MoveWait"/>, then <see cref="OrderShardUnavailableException"/>.
     /// </summary>
@@ -49,7 +49,7 @@ public sealed class OrderShardContexts(OrderShardMap map, ILogger<OrderShardCont
             {
                 await using var db = Create(shard);
                 await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                if (await OrderShardMap.OwnsBucketAsync(
+                if (await BucketOwnership.HoldAsync(
                         (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(), bucket, cancellationToken))
                 {
                     var result = await work(db, cancellationToken);
