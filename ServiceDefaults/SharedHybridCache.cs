@@ -15,6 +15,8 @@ public static class SharedHybridCacheExtensions
     /// others. Microsoft's HybridCache reaches only Redis and the calling process's memory, which left each other
     /// replica serving a stale entry until its local expiry; FusionCache implements the same abstraction with a
     /// backplane. Uses the <see cref="IConnectionMultiplexer"/> the service already registered (Aspire's Redis client).
+    /// FusionCache logs every call and return (for the entry and each of its tags) at Information, which on a cached
+    /// read cost more than the read itself: services using this keep its category at Warning in appsettings.json.
     /// </summary>
     public static IHostApplicationBuilder AddSharedHybridCache(this IHostApplicationBuilder builder)
     {

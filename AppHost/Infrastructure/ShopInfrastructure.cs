@@ -32,6 +32,12 @@ public sealed record ShopInfrastructure(
     public const string OrdersDatabase = "orders";
 
     public static string OrderShardName(int shard) => $"ordersdb-shard{shard}";
+    /// <summary>
+    /// Connection limit of every PostgreSQL server (primaries and standbys alike: a standby refuses to run with a lower
+    /// one than its primary). The default, 100, ran out under the load test's 128 concurrent orders: each of the two
+    /// API and two worker processes' Npgsql pools may grow to 100 connections per database in a burst.
+    /// </summary>
+    public const int PostgresMaxConnections = 300;
     public const string CacheName = "cache";
     public const string MessagingName = "messaging";
 }

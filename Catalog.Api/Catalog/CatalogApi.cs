@@ -104,10 +104,10 @@ public static class CatalogApi
     }
 
     private static Task<IResult> GetProduct(int id, HttpContext http, CatalogReader reader, TimeProvider clock, CancellationToken ct)
-        => Read(http, clock, consistency => reader.ProductAsync(id, consistency, ct), JsonContentType, CatalogCacheControl, ProductNotFound(id));
+        => Read(http, clock, consistency => reader.ProductAsync(id, consistency, ct), JsonContentType, CatalogCacheControl, () => ProductNotFound(id));
 
     private static Task<IResult> GetPicture(int id, HttpContext http, CatalogReader reader, TimeProvider clock, CancellationToken ct)
-        => Read(http, clock, consistency => reader.PictureAsync(id, consistency, ct), ProductPictures.ContentType, PictureCacheControl, ProductNotFound(id));
+        => Read(http, clock, consistency => reader.PictureAsync(id, consistency, ct), ProductPictures.ContentType, PictureCacheControl, () => ProductNotFound(id));
 
     private static Task<IResult> GetProductsByIds(int[]? ids, HttpContext http, CatalogReader reader, TimeProvider clock, CancellationToken ct)
     {
@@ -125,7 +125,7 @@ public static class CatalogApi
 
     private static async Task<IResult> Read(
         HttpContext http, TimeProvider clock, Func<ReadConsistency, ValueTask<CachedBody>> read,
-        string contentType, string cacheControl, IResult? notFound = null)
+        string contentType, string cacheControl, Func<IResult>? notFound = null)
     {
         if (!ReadConsistency.TryParse(http, clock, out var consistency))
         {
@@ -138,7 +138,7 @@ public static class CatalogApi
         var body = await read(consistency);
         if (!body.Found)
         {
-            return notFound ?? TypedResults.NotFound();
+            return notFound?.Invoke() ?? TypedResults.NotFound();
         }
 
         return new CachedBodyResult(body, contentType, consistency.MustReadPrimary ? PrimaryReadCacheControl : cacheControl);

@@ -15,7 +15,7 @@ public sealed record ProcessingOutcome(string? DecidedStatus, string? Reason, IR
 /// Processes one OrderSubmitted message. The order lives on its shard, the stock in the catalog database, so the
 /// decision takes three short transactions, made safe by the stock reservation ledger:
 /// <list type="number">
-/// <item>on the shard, reading only: the bucket still owned there, the message not yet in the inbox, the order still
+/// <item>on the shard, one read: the bucket still owned there, the message not yet in the inbox, the order still
 /// Submitted (so stock is never reserved for an order that is not there);</item>
 /// <item>in the catalog: the order's ledger row, then every line's stock or none, committed together. If the ledger
 /// row already exists, an earlier attempt (another delivery, or a worker killed before step 3) decided: its decision
@@ -100,26 +100,26 @@ public sealed class OrderProcessor(OrderShardMap shards, NpgsqlDataSource catalo
         return new ProcessingOutcome(status, reason, submitted.Lines.Select(l => l.ProductId).ToList());
     }
 
-    /// <summary>Step 1: whether the message is new and its order is there, still Submitted.</summary>
+    /// <summary>
+    /// Step 1: whether the message is new and its order is there, still Submitted. One statement, so one snapshot: if
+    /// it sees the bucket owned here, no move has frozen it yet, and the bucket's rows it reads are all here. No lock is
+    /// needed for a read that decides nothing.
+    /// </summary>
     private static async Task<bool> IsUndecidedAsync(
         NpgsqlConnection connection, OrderShard shard, int bucket, Guid messageId, Guid orderId, CancellationToken cancellationToken)
     {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await BucketOwnership.HoldAsync(connection, transaction, bucket, cancellationToken))
-        {
-            throw new BucketMovedException(bucket, shard);
-        }
-
         await using var check = new NpgsqlCommand(
             """
-            SELECT NOT EXISTS (SELECT 1 FROM ordering.inbox WHERE "MessageId" = @messageId)
-               AND EXISTS (SELECT 1 FROM ordering.orders WHERE "Id" = @orderId AND "Status" = 'Submitted')
-            """, connection, transaction);
+            SELECT EXISTS (SELECT 1 FROM ordering.owned_buckets WHERE "Bucket" = @bucket),
+                   NOT EXISTS (SELECT 1 FROM ordering.inbox WHERE "MessageId" = @messageId)
+                   AND EXISTS (SELECT 1 FROM ordering.orders WHERE "Id" = @orderId AND "Status" = 'Submitted')
+            """, connection);
+        check.Parameters.AddWithValue("bucket", bucket);
         check.Parameters.AddWithValue("messageId", messageId);
         check.Parameters.AddWithValue("orderId", orderId);
-        var undecided = (bool)(await check.ExecuteScalarAsync(cancellationToken))!;
-        await transaction.CommitAsync(cancellationToken);
-        return undecided;
+        await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetBoolean(0) ? reader.GetBoolean(1) : throw new BucketMovedException(bucket, shard);
     }
 
     private static async Task<string?> LockOrderStatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)

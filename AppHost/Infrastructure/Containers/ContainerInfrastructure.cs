@@ -12,9 +12,9 @@ internal static class ContainerInfrastructure
         // for the standbys. It is written by the entrypoint rather than bind-mounted: Container Apps has no bind mounts.
         IResourceBuilder<PostgresServerResource> AddPrimary(string name) => builder.AddPostgres(name)
             .WithEntrypoint("bash")
-            .WithArgs("-c", """
+            .WithArgs("-c", $$"""
                 echo 'echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"' > /docker-entrypoint-initdb.d/10-allow-replication.sh
-                exec docker-entrypoint.sh postgres -c wal_level=replica -c max_wal_senders=16 -c max_replication_slots=16
+                exec docker-entrypoint.sh postgres -c wal_level=replica -c max_wal_senders=16 -c max_replication_slots=16 -c max_connections={{ShopInfrastructure.PostgresMaxConnections}}
                 """);
 
         var postgres = AddPrimary("postgres");

@@ -69,8 +69,10 @@ public static class PostgresProcessBuilderExtensions
             .WithArgs("-p", resource.Endpoint.Property(EndpointProperty.TargetPort))
             // TCP on loopback only; no Unix socket, whose default folder may not be writable for this user.
             .WithArgs("-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
-            // Standbys refuse to start with lower replication limits than their primary: every server gets the same.
-            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16")
+            // Standbys refuse to start with lower replication or connection limits than their primary: every server
+            // gets the same.
+            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16",
+                "-c", $"max_connections={ShopInfrastructure.PostgresMaxConnections}")
             .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
             .WithHealthCheck(healthCheckKey)
             .WithStartupHealthPolling();
