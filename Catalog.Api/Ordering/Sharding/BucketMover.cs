@@ -51,19 +51,19 @@ public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbConte
         }
 
         logger.LogInformation("Moving bucket {Bucket} from {Source} to {Target}: copying.", bucket, source.Name, target.Name);
-        await CopyAsync(bucket, source, target, cancellationToken);
+        var copied = await CopyAsync(bucket, source, target, since: null, cancellationToken);
 
         var frozenAt = clock.GetTimestamp();
         BucketSummary moved;
         try
         {
             await FreezeAsync(source, bucket, cancellationToken);
-            await CopyAsync(bucket, source, target, cancellationToken);
+            await CopyAsync(bucket, source, target, since: copied, cancellationToken);
             moved = await SummaryAsync(source, bucket, cancellationToken);
-            var copied = await SummaryAsync(target, bucket, cancellationToken);
-            if (moved != copied)
+            var onTarget = await SummaryAsync(target, bucket, cancellationToken);
+            if (moved != onTarget)
             {
-                throw new BucketMoveFailedException($"Bucket {bucket} differs after copying: {source.Name} has {moved}, {target.Name} has {copied}.");
+                throw new BucketMoveFailedException($"Bucket {bucket} differs after copying: {source.Name} has {moved}, {target.Name} has {onTarget}.");
             }
 
             await OwnAsync(target, bucket, cancellationToken);
@@ -88,19 +88,33 @@ public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbConte
 
     /// <summary>
     /// Makes the target's copy of the bucket equal to the source's: the target does not own the bucket, so nothing else
-    /// reads or writes those rows there, and replacing them in one transaction is exact.
+    /// reads or writes those rows there, and replacing them in one transaction is exact. The first copy replaces all of
+    /// them; the catch-up (<paramref name="since"/>: what the first copy saw) replaces only the orders and outbox rows
+    /// written since (a row's <c>xmin</c>, the transaction that wrote its version, changes with every update) and adds
+    /// the new inbox rows (never updated), so the freeze lasts as long as the writes made during the copy, not as long
+    /// as the bucket's whole history.
     /// </summary>
-    private async Task CopyAsync(int bucket, OrderShard source, OrderShard target, CancellationToken cancellationToken)
+    private async Task<BucketVersions> CopyAsync(int bucket, OrderShard source, OrderShard target, BucketVersions? since, CancellationToken cancellationToken)
     {
+        BucketVersions now;
         List<Order> orders;
         List<InboxMessage> inbox;
         List<OutboxMessage> outbox;
         await using (var from = shards.Create(source))
         {
             await using var snapshot = await from.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-            orders = await from.Orders.AsNoTracking().Include(o => o.Lines).Where(o => o.Bucket == bucket).ToListAsync(cancellationToken);
-            inbox = await from.Inbox.AsNoTracking().Where(m => m.Bucket == bucket).ToListAsync(cancellationToken);
-            outbox = await from.Outbox.AsNoTracking().Where(m => m.Bucket == bucket).ToListAsync(cancellationToken);
+            now = new BucketVersions(
+                await VersionsAsync(from.Database.SqlQuery<RowVersion>(
+                    $"""SELECT "Id" AS "Key", xmin::text::bigint AS "Version" FROM ordering.orders WHERE "Bucket" = {bucket}"""), cancellationToken),
+                await VersionsAsync(from.Database.SqlQuery<RowVersion>(
+                    $"""SELECT "MessageId" AS "Key", xmin::text::bigint AS "Version" FROM ordering.outbox WHERE "Bucket" = {bucket}"""), cancellationToken),
+                [.. await from.Inbox.Where(m => m.Bucket == bucket).Select(m => m.MessageId).ToListAsync(cancellationToken)]);
+            var changedOrders = now.Orders.Keys.Where(id => since?.Orders.GetValueOrDefault(id) != now.Orders[id]).ToList();
+            var changedOutbox = now.Outbox.Keys.Where(id => since?.Outbox.GetValueOrDefault(id) != now.Outbox[id]).ToList();
+            var newInbox = now.Inbox.Where(id => since?.Inbox.Contains(id) != true).ToList();
+            orders = await from.Orders.AsNoTracking().Include(o => o.Lines).Where(o => changedOrders.Contains(o.Id)).ToListAsync(cancellationToken);
+            outbox = await from.Outbox.AsNoTracking().Where(m => changedOutbox.Contains(m.MessageId)).ToListAsync(cancellationToken);
+            inbox = await from.Inbox.AsNoTracking().Where(m => newInbox.Contains(m.MessageId)).ToListAsync(cancellationToken);
         }
 
         // The target numbers its own outbox rows; the message id, not the row id, is what identifies a message.
@@ -108,12 +122,40 @@ public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbConte
 
         await using var to = shards.Create(target);
         await using var transaction = await to.Database.BeginTransactionAsync(cancellationToken);
-        await DeleteBucketRowsAsync(to, bucket, cancellationToken);
+        if (since is null)
+        {
+            await DeleteBucketRowsAsync(to, bucket, cancellationToken);
+        }
+        else
+        {
+            // Replaced rows go first; so do rows gone from the source since the first copy (none in normal operation).
+            var replacedOrders = orders.Select(o => o.Id).Concat(since.Orders.Keys.Where(id => !now.Orders.ContainsKey(id))).ToList();
+            var replacedOutbox = outbox.Select(m => m.MessageId).Concat(since.Outbox.Keys.Where(id => !now.Outbox.ContainsKey(id))).ToList();
+            var goneInbox = since.Inbox.Where(id => !now.Inbox.Contains(id)).ToList();
+            await to.Orders.Where(o => replacedOrders.Contains(o.Id)).ExecuteDeleteAsync(cancellationToken);
+            await to.Outbox.Where(m => replacedOutbox.Contains(m.MessageId)).ExecuteDeleteAsync(cancellationToken);
+            await to.Inbox.Where(m => goneInbox.Contains(m.MessageId)).ExecuteDeleteAsync(cancellationToken);
+        }
+
         to.Orders.AddRange(orders);
         to.Inbox.AddRange(inbox);
         to.Outbox.AddRange(outbox);
         await to.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return now;
+    }
+
+    private static async Task<Dictionary<Guid, long>> VersionsAsync(IQueryable<RowVersion> rows, CancellationToken cancellationToken)
+        => await rows.ToDictionaryAsync(row => row.Key, row => row.Version, cancellationToken);
+
+    /// <summary>The version (<c>xmin</c>) of each order and outbox row of a bucket, and its inbox message ids, as one copy saw them.</summary>
+    private sealed record BucketVersions(Dictionary<Guid, long> Orders, Dictionary<Guid, long> Outbox, HashSet<Guid> Inbox);
+
+    private sealed class RowVersion
+    {
+        public Guid Key { get; init; }
+
+        public long Version { get; init; }
     }
 
     private async Task DeleteBucketAsync(OrderShard shard, int bucket, CancellationToken cancellationToken)
