@@ -13,7 +13,7 @@ public sealed record ProcessingOutcome(string? DecidedStatus, string? Reason, IR
 
 /// <summary>
 /// Processes one OrderSubmitted message. The order lives on its shard, the stock in the catalog database, so the
-/// decision takes three short transactions, made safe by the stock reservation ledger:
+/// decision takes three short steps, made safe by the stock reservation ledger:
 /// <list type="number">
 /// <item>on the shard, one read: the bucket still owned there, the message not yet in the inbox, the order still
 /// Submitted (so stock is never reserved for an order that is not there);</item>
