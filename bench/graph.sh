@@ -45,11 +45,18 @@ graph_service_url() {
   echo "http://127.0.0.1:$port"
 }
 
+# graph_api_connections NAME_PATTERN: the connection strings Catalog.Api runs with whose names match (sed pattern),
+# one per line.
+graph_api_connections() {
+  local api_pid
+  api_pid=$(pgrep -f "/Catalog.Api/bin/${GRAPH_CONFIGURATION:-Debug}/.*/Catalog.Api" | head -1)
+  tr '\0' '\n' <"/proc/$api_pid/environ" | sed -n "s/^ConnectionStrings__$1=//p"
+}
+
 # graph_psql_env: exports PGHOST, PGPORT, ... from the connection string Catalog.Api runs with, for psql.
 graph_psql_env() {
-  local api_pid connection
-  api_pid=$(pgrep -f "/Catalog.Api/bin/${GRAPH_CONFIGURATION:-Debug}/.*/Catalog.Api" | head -1)
-  connection=$(tr '\0' '\n' <"/proc/$api_pid/environ" | sed -n 's/^ConnectionStrings__catalogdb=//p')
+  local connection
+  connection=$(graph_api_connections catalogdb)
   field() { echo "$connection" | tr ';' '\n' | sed -n "s/^$1=//Ip" | head -1; }
   export PGHOST=$(field Host) PGPORT=$(field Port) PGUSER=$(field Username) PGPASSWORD=$(field Password) PGDATABASE=$(field Database)
 }
@@ -57,9 +64,8 @@ graph_psql_env() {
 # graph_shards_sql SQL: runs SQL on every order shard (connection strings ordersdb-shardN of Catalog.Api) and prints
 # each shard's answer.
 graph_shards_sql() {
-  local api_pid connection
-  api_pid=$(pgrep -f "/Catalog.Api/bin/${GRAPH_CONFIGURATION:-Debug}/.*/Catalog.Api" | head -1)
-  tr '\0' '\n' <"/proc/$api_pid/environ" | sed -n 's/^ConnectionStrings__ordersdb-shard[0-9]*=//p' | while read -r connection; do
+  local connection
+  graph_api_connections 'ordersdb-shard[0-9]*' | while read -r connection; do
     psql "$(echo "$connection" | tr ';' '\n' | sed -e 's/^Host=/host=/I' -e 's/^Port=/port=/I' -e 's/^Username=/user=/I' \
       -e 's/^Password=/password=/I' -e 's/^Database=/dbname=/I' | grep -E '^(host|port|user|password|dbname)=' | tr '\n' ' ')" -qAtX -c "$1"
   done

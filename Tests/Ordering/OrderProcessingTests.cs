@@ -213,15 +213,11 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         const int poisonProduct = 13;
         var stock = await StockAsync(poisonProduct);
         var trigger = $"fail_{Guid.NewGuid():N}";
-        await using (var catalog = await OpenPrimaryAsync())
-        {
-            await using var create = new NpgsqlCommand($"""
-                CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN IF NEW."Id" = {poisonProduct} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
-                CREATE TRIGGER {trigger} BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION {trigger}();
-                """, catalog);
-            await create.ExecuteNonQueryAsync();
-        }
+        await ExecuteOnCatalogAsync($"""
+            CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW."Id" = {poisonProduct} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER {trigger} BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION {trigger}();
+            """);
 
         try
         {
@@ -239,9 +235,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         }
         finally
         {
-            await using var catalog = await OpenPrimaryAsync();
-            await using var drop = new NpgsqlCommand($"DROP TRIGGER {trigger} ON products; DROP FUNCTION {trigger}();", catalog);
-            await drop.ExecuteNonQueryAsync();
+            await ExecuteOnCatalogAsync($"DROP TRIGGER {trigger} ON products; DROP FUNCTION {trigger}();");
         }
     }
 
@@ -383,6 +377,13 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
 
     private async Task<IConnection> ConnectBrokerAsync()
         => await new ConnectionFactory { Uri = new Uri((await graph.App.GetConnectionStringAsync("messaging"))!) }.CreateConnectionAsync();
+
+    private async Task ExecuteOnCatalogAsync(string sql)
+    {
+        await using var connection = await OpenPrimaryAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
 
     private async Task<NpgsqlConnection> OpenPrimaryAsync()
     {
