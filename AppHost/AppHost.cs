@@ -1,12 +1,15 @@
 using Microsoft.Extensions.Configuration;
+using AspireShop.AppHost;
 using AspireShop.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
+ScaleSettings scale;
 ShopInfrastructure infrastructure;
 try
 {
-    infrastructure = builder.AddShopInfrastructure();
+    scale = ScaleSettings.From(builder.Configuration, builder.ExecutionContext.IsPublishMode);
+    infrastructure = builder.AddShopInfrastructure(scale);
 }
 catch (InfrastructureSetupException problem)
 {
@@ -22,9 +25,9 @@ var buyerTokenSigningKey = builder.AddParameter(
     "buyer-token-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
 
 // Stateless (cache in Redis with a backplane, orders in PostgreSQL, relays that share work by row locks), so replicas
-// are interchangeable; the AppHost setting Scale:CatalogApis changes how many run.
-var catalogApi = builder.AddProject<Projects.Catalog_Api>("catalog-api")
-    .WithReplicas(builder.Configuration.GetValue("Scale:CatalogApis", 2))
+// are interchangeable; Scale:Topology=ScaleOut runs two, Scale:CatalogApis any number.
+var catalogApi = AddService<Projects.Catalog_Api>("catalog-api")
+    .WithReplicas(scale.CatalogApis)
     .WithReadinessProbe()
     .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
     .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
@@ -34,9 +37,9 @@ var catalogApi = builder.AddProject<Projects.Catalog_Api>("catalog-api")
     .WithDependency(infrastructure.Messaging)
     .WithDependencies(infrastructure.OrderShards);
 
-// Competing consumers: two workers share the order queue (the AppHost setting Scale:OrderingWorkers changes it).
-var orderingWorker = builder.AddProject<Projects.Ordering_Worker>("ordering-worker")
-    .WithReplicas(builder.Configuration.GetValue("Scale:OrderingWorkers", 2))
+// Competing consumers: replicas share the order queue (two in the ScaleOut topology; Scale:OrderingWorkers).
+var orderingWorker = AddService<Projects.Ordering_Worker>("ordering-worker")
+    .WithReplicas(scale.OrderingWorkers)
     .WithReadinessProbe()
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.Cache)
@@ -49,10 +52,10 @@ if (infrastructure.MailPickupDirectory is { } mailPickup)
 
 // The site references Catalog.Api but does not wait for it: a shop front must come up, and say the catalog is
 // unavailable, even while the API is down or still starting (its /health reports that as Degraded).
-// Stateless (buyer cookie, cart and data-protection keys in Redis), so replicas are interchangeable; the AppHost
-// setting Scale:WebFrontends changes how many run.
-var webFrontend = builder.AddProject<Projects.Web_Blazor>("web-blazor")
-    .WithReplicas(builder.Configuration.GetValue("Scale:WebFrontends", 2))
+// Stateless (buyer cookie, cart and data-protection keys in Redis), so replicas are interchangeable (two in the
+// ScaleOut topology; Scale:WebFrontends).
+var webFrontend = AddService<Projects.Web_Blazor>("web-blazor")
+    .WithReplicas(scale.WebFrontends)
     .WithReadinessProbe()
     .WithExternalHttpEndpoints()
     .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
@@ -91,6 +94,15 @@ foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
 
 builder.Build().Run();
 return 0;
+
+// Every service starts from its build output (no MSBuild on each start) and serves plain HTTP here: with no HTTPS
+// endpoint it needs no development certificate, so a fresh machine's dashboard has no certificate warning. TLS ends
+// at the platform's ingress when deployed.
+// (WithoutHttpsCertificate is marked experimental in Aspire 13.6.)
+#pragma warning disable ASPIRECERTIFICATES001
+IResourceBuilder<ProjectResource> AddService<TProject>(string name) where TProject : IProjectMetadata, new()
+    => builder.AddProject<TProject>(name).RunFromBuildOutput().WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
 
 // A missing binary, a busy port or a data folder in use is a set-up problem, not a crash: one line that says what
 // is wrong and how to fix it, and a distinct exit code for scripts.

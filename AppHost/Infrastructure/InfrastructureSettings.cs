@@ -30,21 +30,26 @@ public sealed class InfrastructureSettings
 
     public InfrastructureMode Mode { get; private set; } = InfrastructureMode.Auto;
 
-    /// <summary>Streaming read replicas of each PostgreSQL primary (the catalog's and every order shard's).</summary>
+    /// <summary>Streaming read replicas of the catalog's PostgreSQL primary, where the API's catalog reads go.</summary>
     public int PostgresReplicas { get; private set; } = 1;
 
     /// <summary>
-    /// Order shards, each a PostgreSQL primary of its own (the AppHost setting <c>Scale:OrderShards</c>, 1 to 8):
-    /// buyers' orders are spread over them by bucket.
+    /// Order shards, each a PostgreSQL primary of its own (<see cref="ScaleSettings.OrderShards"/>): buyers' orders are
+    /// spread over them by bucket.
     /// </summary>
-    public int OrderShards { get; private set; } = 2;
+    public int OrderShards { get; private init; } = 1;
+
+    /// <summary>Streaming standbys of each order shard (<see cref="ScaleSettings.OrderShardReplicas"/>).</summary>
+    public int OrderShardReplicas { get; private init; }
 
     /// <summary>
     /// Processes mode: the one folder under which every backing server keeps its data and logs. It is emptied when
     /// the AppHost starts (a fresh shop on each run, like containers without volumes) and left in place when it
-    /// stops, so the last run can be inspected. Relative paths are taken from the repository root.
+    /// stops, so the last run can be inspected. Relative paths are taken from the repository root. When not set,
+    /// <c>.aspireshop/data</c> in the repository, or a folder of its own under /tmp where PostgreSQL's account
+    /// cannot reach the repository (see <see cref="Processes.ProcessDataRoot.Locate"/>).
     /// </summary>
-    public string DataRoot { get; private set; } = ".aspireshop/data";
+    public string? DataRoot { get; private set; }
 
     /// <summary>Processes mode: folder with postgres, initdb and pg_basebackup; found under /usr/lib/postgresql when empty.</summary>
     public string? PostgresBinDirectory { get; private set; }
@@ -58,10 +63,10 @@ public sealed class InfrastructureSettings
     /// <summary>Processes mode: the prometheus program; looked up on PATH when empty.</summary>
     public string? PrometheusPath { get; private set; }
 
-    public static InfrastructureSettings From(IDistributedApplicationBuilder builder)
+    public static InfrastructureSettings From(IDistributedApplicationBuilder builder, ScaleSettings scale)
     {
         var section = builder.Configuration.GetSection(SectionName);
-        var settings = new InfrastructureSettings();
+        var settings = new InfrastructureSettings { OrderShards = scale.OrderShards, OrderShardReplicas = scale.OrderShardReplicas };
 
         if (section[nameof(Mode)] is { Length: > 0 } mode)
         {
@@ -79,14 +84,7 @@ public sealed class InfrastructureSettings
                     $"Infrastructure:PostgresReplicas is '{replicas}'; use a number from 0 to 8.");
         }
 
-        if (builder.Configuration["Scale:OrderShards"] is { Length: > 0 } shards)
-        {
-            settings.OrderShards = int.TryParse(shards, out var count) && count is >= 1 and <= 8
-                ? count
-                : throw new InfrastructureSetupException($"Scale:OrderShards is '{shards}'; use a number from 1 to 8.");
-        }
-
-        settings.DataRoot = section[nameof(DataRoot)] is { Length: > 0 } dataRoot ? dataRoot : settings.DataRoot;
+        settings.DataRoot = section[nameof(DataRoot)] is { Length: > 0 } dataRoot ? dataRoot : null;
         settings.PostgresBinDirectory = section[nameof(PostgresBinDirectory)];
         settings.RedisServerPath = section[nameof(RedisServerPath)];
         settings.RabbitMQServerPath = section[nameof(RabbitMQServerPath)];

@@ -48,9 +48,9 @@ public static class ShopInfrastructureExtensions
     /// The one place where the backing servers are chosen: containers, local processes or external (managed) servers.
     /// Provisioning managed Azure services from here (Aspire.Hosting.Azure.*) would be one more case of this switch.
     /// </summary>
-    public static ShopInfrastructure AddShopInfrastructure(this IDistributedApplicationBuilder builder)
+    public static ShopInfrastructure AddShopInfrastructure(this IDistributedApplicationBuilder builder, ScaleSettings scale)
     {
-        var settings = InfrastructureSettings.From(builder);
+        var settings = InfrastructureSettings.From(builder, scale);
         return settings.ResolveMode(builder.ExecutionContext) switch
         {
             InfrastructureMode.Processes when OperatingSystem.IsWindows() => throw new InfrastructureSetupException(

@@ -317,10 +317,9 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     {
         var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
         Assert.True(notifications.TryGetCurrentState(replica, out var running));
-        // The resource's process is the `dotnet run` that launched the worker; the worker is its child.
-        var launcher = Convert.ToInt32(running.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
-        var worker = int.Parse((await File.ReadAllTextAsync($"/proc/{launcher}/task/{launcher}/children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Single(),
-            System.Globalization.CultureInfo.InvariantCulture);
+        // The resource's process is the worker itself (the AppHost starts its built assembly, not `dotnet run`).
+        var worker = Convert.ToInt32(running.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("Ordering.Worker.dll", await File.ReadAllTextAsync($"/proc/{worker}/cmdline"));
         Process.GetProcessById(worker).Kill(); // SIGKILL
         await WaitUntilAsync(() => Task.FromResult(notifications.TryGetCurrentState(replica, out var now)
             && now.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart"), ProcessingWait);

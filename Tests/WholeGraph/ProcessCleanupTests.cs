@@ -1,10 +1,14 @@
+using Microsoft.Extensions.DependencyInjection;
 using AspireShop.AppHost.Infrastructure.Processes;
 using Npgsql;
 using Xunit.Abstractions;
 
 namespace Tests.WholeGraph;
 
-/// <summary>Owns its graph (it has to stop it), started with two standbys to show the replica count is configurable.</summary>
+/// <summary>
+/// Owns its graph (it has to stop it): the default Lean topology, with two catalog standbys to show the replica count
+/// is configurable.
+/// </summary>
 public sealed class ProcessCleanupTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(60);
@@ -22,6 +26,20 @@ public sealed class ProcessCleanupTests(ITestOutputHelper output)
             {
                 var readers = new NpgsqlConnectionStringBuilder(await app.GetConnectionStringAsync("catalogdb-replica"));
                 Assert.Equal(3, readers.Host!.Split(',').Length); // two standbys, then the primary as a fallback
+
+                // Lean: one of each service, started from its build output, one order shard without standbys.
+                var names = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Select(r => r.Name).ToHashSet();
+                Assert.Contains("orders-shard1", names);
+                Assert.DoesNotContain("orders-shard2", names);
+                Assert.DoesNotContain("orders-shard1-replica1", names);
+                foreach (var (service, assembly) in new[] { ("catalog-api", "Catalog.Api.dll"), ("ordering-worker", "Ordering.Worker.dll"), ("web-blazor", "Web.Blazor.dll") })
+                {
+                    var replica = Assert.Single(await app.RunningReplicasAsync(service));
+                    Assert.True(app.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(replica.Id, out var state));
+                    var pid = state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
+                    var commandLine = (await File.ReadAllTextAsync($"/proc/{pid}/cmdline")).Split('\0');
+                    Assert.Equal(["dotnet", assembly], [Path.GetFileName(commandLine[0]), Path.GetFileName(commandLine[1])]);
+                }
 
                 var running = BackingProcesses.Using(dataRoot).Select(p => p.Name).ToList();
                 output.WriteLine($"Running: {string.Join(", ", running.Distinct())}");

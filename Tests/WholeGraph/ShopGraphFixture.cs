@@ -3,7 +3,8 @@ using Tests.Observability;
 namespace Tests.WholeGraph;
 
 /// <summary>
-/// One running shop graph, shared by every test class of <see cref="ShopGraphCollection"/>. Its services export
+/// One running shop graph in the ScaleOut topology (two replicas of every service, two order shards), shared by every
+/// test class of <see cref="ShopGraphCollection"/>. Its services export
 /// their traces and logs to <see cref="Telemetry"/>, an OTLP receiver in the test process.
 /// </summary>
 public sealed class ShopGraphFixture : IAsyncLifetime
@@ -20,7 +21,7 @@ public sealed class ShopGraphFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
         => (App, TimeToHealthy) = await ShopGraph.StartHealthyAsync(DataRoot,
-            [.. Services.SelectMany(service => Telemetry.ExporterSettings().Select(setting => $"--Services:{service}:{setting.Key}={setting.Value}"))]);
+            ["--Scale:Topology=ScaleOut", .. Services.SelectMany(service => Telemetry.ExporterSettings().Select(setting => $"--Services:{service}:{setting.Key}={setting.Value}"))]);
 
     public async Task DisposeAsync()
     {

@@ -31,7 +31,7 @@ internal static class ContainerInfrastructure
         var orderShards = Enumerable.Range(1, settings.OrderShards).Select(n =>
         {
             var shard = AddPrimary($"orders-shard{n}");
-            foreach (var replica in Enumerable.Range(1, settings.PostgresReplicas))
+            foreach (var replica in Enumerable.Range(1, settings.OrderShardReplicas))
             {
                 builder.AddPostgresStandbyContainer($"orders-shard{n}-replica{replica}", shard);
             }

@@ -1,5 +1,7 @@
 using System.Runtime.Versioning;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace AspireShop.AppHost.Infrastructure.Processes;
 
@@ -35,21 +37,46 @@ public sealed class ProcessDataRoot : IDisposable
 
     public string For(string resourceName) => System.IO.Path.Combine(Path, resourceName);
 
+    /// <summary>
+    /// The folder to use, created: the configured one (relative paths from the repository root), else
+    /// <c>.aspireshop/data</c> in the repository, or, when the account that runs PostgreSQL cannot reach that (a clone
+    /// under a private home folder while the AppHost runs as root), a folder of this repository's own under the system's
+    /// temporary folder, with a notice that says so. A configured folder is never replaced: it is used or refused.
+    /// </summary>
+    public static (string Path, string? Notice) Locate(string? configured, string repositoryRoot)
+    {
+        var postgres = ServiceAccount.ForPostgres();
+        if (configured is not null)
+        {
+            var path = System.IO.Path.GetFullPath(configured, repositoryRoot);
+            postgres.EnsureCanWriteUnder(path);
+            return (path, null);
+        }
+
+        var preferred = System.IO.Path.Combine(repositoryRoot, ".aspireshop", "data");
+        if (postgres.CanWriteUnder(preferred))
+        {
+            return (preferred, null);
+        }
+
+        // One folder per clone, so two clones can run side by side, and the same one on every run.
+        var clone = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(repositoryRoot)))[..12];
+        var fallback = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"aspireshop-{clone}", "data");
+        postgres.EnsureCanWriteUnder(fallback);
+        return (fallback,
+            $"the '{postgres.UserName}' user, which runs PostgreSQL, cannot reach {preferred} (a parent folder is private), so the data goes to {fallback}; choose another folder with --Infrastructure:DataRoot=<path>.");
+    }
+
     /// <summary>Releases the lock when the application is disposed (a test host may start another one in-process).</summary>
     public void Dispose() => _lock.Dispose();
 
     internal static ProcessDataRoot Claim(IDistributedApplicationBuilder builder, InfrastructureSettings settings)
     {
         var repositoryRoot = System.IO.Path.GetDirectoryName(builder.AppHostDirectory.TrimEnd('/')) ?? builder.AppHostDirectory;
-        var root = System.IO.Path.GetFullPath(settings.DataRoot, repositoryRoot);
-        try
+        var (root, notice) = Locate(settings.DataRoot, repositoryRoot);
+        if (notice is not null)
         {
-            Directory.CreateDirectory(root);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InfrastructureSetupException(
-                $"cannot create the data folder {root} ({e.Message}); choose a writable one with --Infrastructure:DataRoot=<path>.");
+            Console.WriteLine($"AspireShop: {notice}");
         }
 
         FileStream lockFile;

@@ -16,7 +16,6 @@ internal static class ProcessInfrastructure
         var binaries = HostBinaries.Locate(settings);
         var dataRoot = ProcessDataRoot.Claim(builder, settings);
         builder.Services.AddSingleton(dataRoot);
-        ServiceAccount.ForPostgres().EnsureCanWriteUnder(dataRoot.Path);
 
         var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, "postgres-password", special: false)).Resource;
         var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password)
@@ -36,7 +35,7 @@ internal static class ProcessInfrastructure
         var orderShards = Enumerable.Range(1, settings.OrderShards).Select(n =>
         {
             var shard = builder.AddPostgresProcess($"orders-shard{n}", binaries, dataRoot, password).WithDatabase(ShopInfrastructure.OrdersDatabase);
-            foreach (var replica in Enumerable.Range(1, settings.PostgresReplicas))
+            foreach (var replica in Enumerable.Range(1, settings.OrderShardReplicas))
             {
                 builder.AddPostgresStandbyProcess($"orders-shard{n}-replica{replica}", shard, binaries, dataRoot);
             }

@@ -55,14 +55,34 @@ internal sealed record ServiceAccount(string? UserName)
     }
 
     /// <summary>
-    /// Fails with a clear line when the service account cannot write under <paramref name="folder"/>, typically
-    /// because the repository sits under a private home folder; otherwise initdb would fail later, less clearly.
+    /// Fails with a clear line when <paramref name="folder"/> cannot be created, or the service account cannot write
+    /// under it (typically a parent folder is private); otherwise initdb would fail later, less clearly.
     /// </summary>
     public void EnsureCanWriteUnder(string folder)
     {
+        if (!CanWriteUnder(folder))
+        {
+            throw new InfrastructureSetupException(
+                $"the '{UserName}' user, which runs PostgreSQL when the AppHost runs as root, cannot reach {folder} (a parent folder is private); put the data elsewhere with --Infrastructure:DataRoot=/tmp/aspireshop/data.");
+        }
+    }
+
+    /// <summary>Creates <paramref name="folder"/> if needed and tells whether the service account can write under it.</summary>
+    public bool CanWriteUnder(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InfrastructureSetupException(
+                $"cannot create the data folder {folder} ({e.Message}); choose a writable one with --Infrastructure:DataRoot=<path>.");
+        }
+
         if (!IsSwitched)
         {
-            return;
+            return true;
         }
 
         var probe = Path.Combine(folder, ".access-probe");
@@ -72,11 +92,7 @@ internal sealed record ServiceAccount(string? UserName)
             TakeOwnershipAsync(probe, CancellationToken.None).GetAwaiter().GetResult();
             using var test = Process.Start(SetPriv, [.. Prefix("/usr/bin/test"), "-w", probe])!;
             test.WaitForExit();
-            if (test.ExitCode != 0)
-            {
-                throw new InfrastructureSetupException(
-                    $"the '{UserName}' user, which runs PostgreSQL when the AppHost runs as root, cannot reach {folder} (a parent folder is private); put the data elsewhere with --Infrastructure:DataRoot=/tmp/aspireshop/data.");
-            }
+            return test.ExitCode == 0;
         }
         finally
         {
