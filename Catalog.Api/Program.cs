@@ -37,16 +37,14 @@ builder.Services.AddValidation();
 builder.Services.AddOpenApi();
 builder.Services.ConfigureHttpJsonOptions(options =>
     options.SerializerOptions.TypeInfoResolverChain.Insert(0, CatalogJsonContext.Default));
-// Bad requests (malformed JSON, wrong content type, unparsable parameters) become exceptions the exception handler
-// turns into ProblemDetails with their own status code (400, 415), instead of bare status codes.
+// Bad requests (malformed JSON, wrong content type, unparsable parameters) become exceptions that ServiceDefaults'
+// BadRequestExceptionHandler turns into ProblemDetails with their own status code (400, 415), logged at Information,
+// instead of bare status codes.
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
 var app = builder.Build();
 
-app.UseExceptionHandler(new ExceptionHandlerOptions
-{
-    StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-});
+app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseRateLimiter();

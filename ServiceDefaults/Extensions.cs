@@ -28,6 +28,9 @@ public static class Extensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
@@ -77,6 +80,11 @@ public static class Extensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+
+        // Every probe of /health (every few seconds; every 100 ms while the AppHost waits for a service to start) would
+        // log each failing check at Error: a dependency that is still starting, or down, is reported by /health itself
+        // (the dashboard's health column, Prometheus' alerts), not by a log line per probe.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.None);
 
         return builder;
     }

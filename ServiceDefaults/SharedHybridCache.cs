@@ -29,7 +29,8 @@ public static class SharedHybridCacheExtensions
             .WithSerializer(new FusionCacheSystemTextJsonSerializer())
             .WithStackExchangeRedisBackplane(_ => { })
             .AsHybridCache();
-        builder.Services.AddOptions<ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis.RedisBackplaneOptions>()
+        // FusionCache reads the backplane's options by the cache's name, not the unnamed options.
+        builder.Services.AddOptions<ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis.RedisBackplaneOptions>(FusionCacheOptions.DefaultCacheName)
             .Configure<IConnectionMultiplexer>((options, redis) => options.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
         return builder;
     }

@@ -7,7 +7,8 @@ namespace Tests.Observability;
 
 public sealed record CollectedSpan(string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, IReadOnlyDictionary<string, string> Attributes);
 
-public sealed record CollectedLog(string Service, string TraceId, string Body, IReadOnlyDictionary<string, string> Attributes);
+/// <summary>An exported log record; <paramref name="Severity"/> is OTLP's number (9 Information, 13 Warning, 17 Error, 21 Fatal).</summary>
+public sealed record CollectedLog(string Service, string TraceId, string Body, IReadOnlyDictionary<string, string> Attributes, int Severity = 0);
 
 /// <summary>
 /// An OTLP/HTTP receiver the services of the test graph export their traces and logs to (protobuf, <c>/v1/traces</c>
@@ -123,7 +124,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
     }
 
     // opentelemetry/proto/collector/logs/v1: ExportLogsServiceRequest.resource_logs = 1; ResourceLogs.resource = 1,
-    // .scope_logs = 2; ScopeLogs.log_records = 2; LogRecord.body = 5 (AnyValue), attributes = 6, trace_id = 9.
+    // .scope_logs = 2; ScopeLogs.log_records = 2; LogRecord.severity_number = 2 (varint), body = 5 (AnyValue),
+    // attributes = 6, trace_id = 9.
     private static IEnumerable<CollectedLog> ReadLogs(byte[] request)
     {
         foreach (var resourceLogs in Fields(request, 1))
@@ -135,9 +137,27 @@ public sealed class OtlpReceiver : IAsyncDisposable
                     service,
                     Hex(Fields(record, 9).FirstOrDefault()),
                     Fields(record, 5).SelectMany(body => Fields(body, 1)).Select(b => ByteString.CopyFrom(b).ToStringUtf8()).FirstOrDefault() ?? "",
-                    Attributes(record, 6).GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.First().Value));
+                    Attributes(record, 6).GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.First().Value),
+                    (int)VarintField(record, 2));
             }
         }
+    }
+
+    private static ulong VarintField(byte[] message, int field)
+    {
+        var input = new CodedInputStream(message);
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == field && WireFormat.GetTagWireType(tag) == WireFormat.WireType.Varint)
+            {
+                return input.ReadUInt64();
+            }
+
+            input.SkipLastField();
+        }
+
+        return 0;
     }
 
     private static string ServiceOf(byte[] resourceItems)
