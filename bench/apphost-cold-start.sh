@@ -3,11 +3,13 @@
 # from launch until every service answers /health with "Healthy" (a service starts only once its Postgres, Redis
 # and RabbitMQ resources are healthy, and its /health checks those connections again), then how long the AppHost
 # takes to stop after SIGTERM until no server of the run is left. Prints one markdown row per run and the median.
-# Usage: bench/apphost-cold-start.sh [runs]   (default 3)
+# Usage: bench/apphost-cold-start.sh [runs] [AppHost arguments...]   (default 3 runs of the default Lean topology;
+#        e.g. bench/apphost-cold-start.sh 3 --Scale:Topology=ScaleOut)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${1:-3}
+shift || true
 source bench/graph.sh
 
 scripts/prerequisites.sh
@@ -21,7 +23,7 @@ starts=()
 for run in $(seq 1 "$runs"); do
   log=$(mktemp)
   t0=$(now)
-  graph_start "$log"
+  graph_start "$log" "$@"
   t1=$(now)
   graph_stop
   t2=$(now)

@@ -49,7 +49,8 @@ tokens=$(mktemp)
 
 # wrk is one client: the anonymous per-client limit (2,000/s) would throttle it.
 start_graph() {
-  graph_start /tmp/bench-run-apphost.log --Parameters:buyer-token-signing-key="$key" \
+  # The scale-out shape (two of each service, two order shards) that the published numbers were measured on.
+  graph_start /tmp/bench-run-apphost.log --Scale:Topology=ScaleOut --Parameters:buyer-token-signing-key="$key" \
     --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 --Services:catalog-api:RateLimiting:AuthenticatedPerSecond=100000000 "$@"
   api=$(graph_service_url Catalog.Api)
   web=$(graph_service_url Web.Blazor)
