@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using AspireShop.AppHost.Infrastructure;
 using AspireShop.AppHost.Infrastructure.Processes;
 
 namespace Tests.AppHostSetup;
@@ -92,6 +93,40 @@ public sealed class SetupProblemTests : IDisposable
         finally
         {
             sleeper.Kill();
+        }
+    }
+
+    [Fact]
+    public void DefaultDataFolderOutOfPostgresReachMovesToTmpButAConfiguredOneIsRefused()
+    {
+        // A clone under a private home folder, as /root is: as root the AppHost runs PostgreSQL as 'postgres'.
+        var home = Path.Combine(_dataRoot, "home");
+        Directory.CreateDirectory(home);
+        File.SetUnixFileMode(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var clone = Path.Combine(home, "clone");
+
+        var (path, notice) = ProcessDataRoot.Locate(configured: null, clone);
+        if (Environment.UserName != "root")
+        {
+            Assert.Equal(Path.Combine(clone, ".aspireshop", "data"), path); // PostgreSQL runs as this user: no move
+            Assert.Null(notice);
+            return;
+        }
+
+        try
+        {
+            Assert.StartsWith(Path.GetTempPath(), path);
+            Assert.DoesNotContain(home, path);
+            Assert.True(Directory.Exists(path));
+            Assert.Contains(path, notice);
+            Assert.Equal(path, ProcessDataRoot.Locate(configured: null, clone).Path); // the same folder on every run
+
+            var refused = Assert.Throws<InfrastructureSetupException>(() => ProcessDataRoot.Locate(Path.Combine(home, "data"), clone));
+            Assert.Contains("cannot reach", refused.Message);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
         }
     }
 
