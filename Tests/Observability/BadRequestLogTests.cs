@@ -27,12 +27,12 @@ public sealed class BadRequestLogTests(ShopGraphFixture graph)
         var rejected = new List<string>();
         async Task<HttpStatusCode> SendAsync(HttpClient client, HttpRequestMessage request, bool reachesTheEndpoint = true)
         {
-            var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
-            request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-{Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()))}-01");
+            var trace = TestTrace.New();
+            request.Headers.TryAddWithoutValidation("traceparent", trace.TraceParent);
             using var response = await client.SendAsync(request);
             if (reachesTheEndpoint)
             {
-                rejected.Add(traceId);
+                rejected.Add(trace.TraceId);
             }
 
             return response.StatusCode;

@@ -8,7 +8,7 @@ namespace Tests.Observability;
 public sealed record CollectedSpan(string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, IReadOnlyDictionary<string, string> Attributes);
 
 /// <summary>An exported log record; <paramref name="Severity"/> is OTLP's number (9 Information, 13 Warning, 17 Error, 21 Fatal).</summary>
-public sealed record CollectedLog(string Service, string TraceId, string Body, IReadOnlyDictionary<string, string> Attributes, int Severity = 0);
+public sealed record CollectedLog(string Service, string TraceId, string Body, IReadOnlyDictionary<string, string> Attributes, int Severity);
 
 /// <summary>
 /// An OTLP/HTTP receiver the services of the test graph export their traces and logs to (protobuf, <c>/v1/traces</c>

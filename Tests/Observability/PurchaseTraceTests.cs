@@ -22,8 +22,9 @@ public sealed class PurchaseTraceTests(ShopGraphFixture graph)
         var form = await shopper.FilledCheckoutFormAsync();
 
         // The shopper's browser starts the trace (as a traced front end would); the site continues it.
-        var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
-        var orderPage = await shopper.SubmitCheckoutAsync(form, $"00-{traceId}-{Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()))}-01");
+        var purchase = TestTrace.New();
+        var traceId = purchase.TraceId;
+        var orderPage = await shopper.SubmitCheckoutAsync(form, purchase.TraceParent);
         Assert.Matches("/orders/[0-9a-f-]{36}$", orderPage);
 
         // Each service exports on its own schedule: wait for every hop of the purchase.
