@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Configuration;
 using AspireShop.AppHost;
 using AspireShop.AppHost.Infrastructure;
+using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
 

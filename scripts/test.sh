@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Runs the full test suite on a fresh machine: installs missing prerequisites, builds the solution (warnings are
-# errors), runs every test against real servers, and ends with "N passed, N failed" read from the TRX results.
+# errors), checks the code style, runs every test against real servers, and ends with "N passed, N failed" read
+# from the TRX results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/prerequisites.sh python3-aiosmtpd chromium
 dotnet build AspireShop.sln --nologo -v quiet -clp:ErrorsOnly
+
+# The code style is part of the build: .editorconfig says it, and a change that breaks it fails here, before the tests.
+if ! dotnet format AspireShop.sln --verify-no-changes --no-restore -v quiet; then
+  echo "test: the code is not formatted as .editorconfig says; run: dotnet format AspireShop.sln" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 results=TestResults
 rm -rf "$results"

@@ -1,5 +1,5 @@
-using AspireShop.Contracts;
 using System.ComponentModel.DataAnnotations;
+using AspireShop.Contracts;
 using Catalog.Api.Catalog.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;

@@ -1,6 +1,6 @@
-using AspireShop.Contracts;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using AspireShop.Contracts;
 using Catalog.Api.Catalog.Data;
 using Catalog.Api.Operations;
 using Microsoft.EntityFrameworkCore;

@@ -46,7 +46,8 @@ public static class BucketOwnership
     {
         await using var hold = new NpgsqlCommand(
             """SELECT count(pg_advisory_xact_lock_shared($1, b."Bucket")) FROM (SELECT "Bucket" FROM ordering.owned_buckets ORDER BY "Bucket") b""",
-            connection, transaction) { Parameters = { new() { Value = LockClass } } };
+            connection, transaction)
+        { Parameters = { new() { Value = LockClass } } };
         await hold.ExecuteScalarAsync(cancellationToken);
     }
 

@@ -4,8 +4,8 @@ using System.Text.Json;
 using AspireShop.Contracts;
 using AspireShop.Contracts.Sharding;
 using Microsoft.Extensions.Caching.Hybrid;
-using Ordering.Worker.Mail;
 using Npgsql;
+using Ordering.Worker.Mail;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 

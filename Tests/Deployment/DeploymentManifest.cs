@@ -12,9 +12,9 @@ public static class DeploymentManifest
     /// <summary>The reviewed manifest, committed so that a graph change that alters the deployment shows in review.</summary>
     public static string CommittedPath { get; } = Path.Combine(RepositoryRoot, "deploy", "aspire-manifest.json");
 
-    private static readonly Lazy<Task<string>> s_default = new(() => GenerateAsync("aspire-manifest.generated.json"));
+    private static readonly Lazy<Task<string>> DefaultManifest = new(() => GenerateAsync("aspire-manifest.generated.json"));
 
-    public static Task<string> DefaultAsync() => s_default.Value;
+    public static Task<string> DefaultAsync() => DefaultManifest.Value;
 
     /// <summary>
     /// Runs the AppHost in publish mode, writing beside the committed manifest so that the relative project paths

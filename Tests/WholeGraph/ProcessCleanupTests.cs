@@ -1,5 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using AspireShop.AppHost.Infrastructure.Processes;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit.Abstractions;
 

@@ -1,9 +1,9 @@
-using Web.Blazor.Ordering;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.ServiceDiscovery;
+using Web.Blazor.Ordering;
 
 namespace Web.Blazor.Catalog;
 

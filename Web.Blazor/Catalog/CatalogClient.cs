@@ -30,10 +30,26 @@ public sealed record CatalogQuery(int Page = 1, int? BrandId = null, int? TypeId
     public string ToUrl(string path = "/")
     {
         var query = new Dictionary<string, string?>();
-        if (!string.IsNullOrWhiteSpace(Search)) query["q"] = Search;
-        if (BrandId is { } brand) query["brand"] = brand.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (TypeId is { } type) query["type"] = type.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (Page > 1) query["page"] = Page.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!string.IsNullOrWhiteSpace(Search))
+        {
+            query["q"] = Search;
+        }
+
+        if (BrandId is { } brand)
+        {
+            query["brand"] = brand.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (TypeId is { } type)
+        {
+            query["type"] = type.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (Page > 1)
+        {
+            query["page"] = Page.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return QueryHelpers.AddQueryString(path, query);
     }
 }

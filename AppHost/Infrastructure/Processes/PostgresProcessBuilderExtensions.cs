@@ -38,7 +38,7 @@ public static class PostgresProcessBuilderExtensions
         return builder.AddPostgresServer(resource, binaries, dataRoot, account)
             .WithParentRelationship(primary)
             .WaitFor(primary)
-                // The connection info is given on the command line rather than left to the clone's configuration,
+            // The connection info is given on the command line rather than left to the clone's configuration,
             // so it always names the primary's current port. The password comes from PGPASSWORD (read by libpq in the
             // WAL receiver), which keeps it out of the process list.
             .WithArgs("-c", "hot_standby=on")
