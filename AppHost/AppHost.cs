@@ -1,5 +1,6 @@
 using AspireShop.AppHost;
 using AspireShop.AppHost.Infrastructure;
+using AspireShop.Contracts;
 using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -24,43 +25,54 @@ var catalogAdminSigningKey = builder.AddParameter(
 var buyerTokenSigningKey = builder.AddParameter(
     "buyer-token-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
 
-// Stateless (cache in Redis with a backplane, orders in PostgreSQL, relays that share work by row locks), so replicas
-// are interchangeable; Scale:Topology=ScaleOut runs two, Scale:CatalogApis any number.
-var catalogApi = AddService<Projects.Catalog_Api>("catalog-api")
+// Stateless (cache in Redis with a backplane), so replicas are interchangeable; Scale:Topology=ScaleOut runs two,
+// Scale:CatalogApis any number. The catalog's schema is its own: it migrates and seeds it at start.
+var catalogApi = AddService<Projects.Catalog_Api>(ResourceNames.CatalogApi)
     .WithReplicas(scale.CatalogApis)
     .WithReadinessProbe()
     .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
-    .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.CatalogReadDb)
-    .WithDependency(infrastructure.Cache)
+    .WithDependency(infrastructure.Cache);
+
+// Order intake, and the owner of the ordering schema: it migrates the order directory (in the catalog database) and
+// every order shard at start and is healthy only after that. Stateless (orders in PostgreSQL, relays that share
+// work by row locks), so replicas are interchangeable (two in the ScaleOut topology; Scale:OrderingApis).
+var orderingApi = AddService<Projects.Ordering_Api>(ResourceNames.OrderingApi)
+    .WithReplicas(scale.OrderingApis)
+    .WithReadinessProbe()
+    .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
+    .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.Messaging)
     .WithDependencies(infrastructure.OrderShards);
 
-// Competing consumers: replicas share the order queue (two in the ScaleOut topology; Scale:OrderingWorkers).
-var orderingWorker = AddService<Projects.Ordering_Worker>("ordering-worker")
+// Competing consumers: replicas share the order queue (two in the ScaleOut topology; Scale:OrderingWorkers). The
+// worker waits for Ordering.Api, so it starts on a migrated schema.
+var orderingWorker = AddService<Projects.Ordering_Worker>(ResourceNames.OrderingWorker)
     .WithReplicas(scale.OrderingWorkers)
     .WithReadinessProbe()
     .WithDependency(infrastructure.CatalogDb)
     .WithDependency(infrastructure.Cache)
     .WithDependency(infrastructure.Messaging)
-    .WithDependencies(infrastructure.OrderShards);
+    .WithDependencies(infrastructure.OrderShards)
+    .WaitFor(orderingApi);
 if (infrastructure.MailPickupDirectory is { } mailPickup)
 {
     orderingWorker.WithEnvironment("Mail__PickupDirectory", mailPickup);
 }
 
-// The site references Catalog.Api but does not wait for it: a shop front must come up, and say the catalog is
-// unavailable, even while the API is down or still starting (its /health reports that as Degraded).
+// The site references Catalog.Api and Ordering.Api but waits for neither: a shop front must come up, and say the
+// catalog is unavailable, even while an API is down or still starting (its /health reports that as Degraded).
 // Stateless (buyer cookie, cart and data-protection keys in Redis), so replicas are interchangeable (two in the
 // ScaleOut topology; Scale:WebFrontends).
-var webFrontend = AddService<Projects.Web_Blazor>("web-blazor")
+var webFrontend = AddService<Projects.Web_Blazor>(ResourceNames.WebFrontend)
     .WithReplicas(scale.WebFrontends)
     .WithReadinessProbe()
     .WithExternalHttpEndpoints()
     .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
     .WithDependency(infrastructure.Cache)
-    .WithReference(catalogApi);
+    .WithReference(catalogApi)
+    .WithReference(orderingApi);
 // The site balances its requests over the API replicas itself (least requests by default; the setting
 // Services:web-blazor:CatalogApi:LoadBalancing=RoundRobin switches), where the AppHost can list them. Otherwise the
 // orchestrator's proxy (or the platform's ingress) picks a replica per connection.

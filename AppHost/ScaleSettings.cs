@@ -12,7 +12,7 @@ public enum ScaleTopology
     /// </summary>
     Lean,
 
-    /// <summary>Two replicas of every service and two order shards, each with its own standby: the scale-out shape.</summary>
+    /// <summary>Two replicas of every service and two order shards: the scale-out shape.</summary>
     ScaleOut,
 }
 
@@ -22,7 +22,7 @@ public enum ScaleTopology
 /// <c>--Scale:CatalogApis=3</c>.
 /// </summary>
 public sealed record ScaleSettings(
-    ScaleTopology Topology, int CatalogApis, int OrderingWorkers, int WebFrontends, int OrderShards, int OrderShardReplicas)
+    ScaleTopology Topology, int CatalogApis, int OrderingApis, int OrderingWorkers, int WebFrontends, int OrderShards)
 {
     public const string SectionName = "Scale";
 
@@ -40,22 +40,22 @@ public sealed record ScaleSettings(
         var replicas = topology is ScaleTopology.ScaleOut ? 2 : 1;
         return new ScaleSettings(
             topology,
-            Count(section, nameof(CatalogApis), replicas, min: 1),
-            Count(section, nameof(OrderingWorkers), replicas, min: 1),
-            Count(section, nameof(WebFrontends), replicas, min: 1),
-            Count(section, nameof(OrderShards), replicas, min: 1),
-            Count(section, nameof(OrderShardReplicas), topology is ScaleTopology.ScaleOut ? 1 : 0, min: 0));
+            Count(section, nameof(CatalogApis), replicas),
+            Count(section, nameof(OrderingApis), replicas),
+            Count(section, nameof(OrderingWorkers), replicas),
+            Count(section, nameof(WebFrontends), replicas),
+            Count(section, nameof(OrderShards), replicas));
     }
 
-    private static int Count(IConfigurationSection section, string key, int defaultValue, int min)
+    private static int Count(IConfigurationSection section, string key, int defaultValue)
     {
         if (section[key] is not { Length: > 0 } text)
         {
             return defaultValue;
         }
 
-        return int.TryParse(text, out var count) && count >= min && count <= 8
+        return int.TryParse(text, out var count) && count is >= 1 and <= 8
             ? count
-            : throw new InfrastructureSetupException($"Scale:{key} is '{text}'; use a number from {min} to 8.");
+            : throw new InfrastructureSetupException($"Scale:{key} is '{text}'; use a number from 1 to 8.");
     }
 }

@@ -1,4 +1,6 @@
-using AspireShop.Contracts.Sharding;
+using AspireShop.Contracts;
+using AspireShop.Ordering.Catalog;
+using AspireShop.Ordering.Sharding;
 using Ordering.Worker.Mail;
 using Ordering.Worker.Orders;
 
@@ -6,16 +8,16 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 
-builder.AddNpgsqlDataSource("catalogdb");
 builder.AddOrderShards();
-builder.AddRedisClient("cache");
-builder.AddRabbitMQClient("messaging");
+builder.AddRedisClient(ResourceNames.Cache);
+builder.AddRabbitMQClient(ResourceNames.Messaging);
 
 // The same cache (on the same Redis, with the same backplane) as Catalog.Api, to invalidate the catalog's cached
 // stock by tag in every API replica.
 builder.AddSharedHybridCache();
 
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<CatalogProducts>();
 builder.Services.AddSingleton<OrderProcessor>();
 builder.Services.AddSingleton<OrderingWorkerMetrics>();
 builder.Services.AddHostedService<QueueDepthSampler>();

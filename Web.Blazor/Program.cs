@@ -23,6 +23,8 @@ builder.AddBuyerIdentity();
 builder.Services.AddSingleton<CartStore>();
 
 builder.AddCatalogApiClients();
+// Orders go to Ordering.Api, found by service discovery (ServiceDefaults adds the standard resilience handler).
+builder.Services.AddHttpClient<OrdersClient>(client => client.BaseAddress = new(OrdersClient.ServiceUri));
 builder.Services.AddHealthChecks()
     .AddCheck<CatalogApiHealthCheck>("catalog-api", failureStatus: HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(5));
 

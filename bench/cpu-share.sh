@@ -10,6 +10,11 @@ snapshot() { # pid name cpu-ticks, for every process still there
   for stat in /proc/[0-9]*/stat; do
     read -r line <"$stat" 2>/dev/null || continue
     pid=${line%% *}; rest=${line#*) }; name=${line#*(}; name=${name%%)*}
+    # The services run as `dotnet <assembly>`: name them by their assembly, not all "dotnet".
+    if [ "$name" = dotnet ]; then
+      assembly=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n '2p')
+      case "$assembly" in *.dll) name=$(basename "$assembly" .dll) ;; esac
+    fi
     set -- $rest
     echo "$pid ${name// /_} $(( ${12} + ${13} ))"
   done

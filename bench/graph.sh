@@ -3,7 +3,7 @@
 # Set GRAPH_CONFIGURATION=Release to run the AppHost and the services in Release.
 
 graph_data_root="$PWD/.aspireshop/data"
-graph_services=(http://localhost:5101 http://localhost:5102 http://localhost:5100) # catalog-api, ordering-worker, web-blazor
+graph_services=(http://localhost:5101 http://localhost:5103 http://localhost:5102 http://localhost:5100) # catalog-api, ordering-api, ordering-worker, web-blazor
 graph_pid=""
 
 graph_healthy() { curl -s --max-time 1 "$1/health" 2>/dev/null | grep -q '"status":"Healthy"'; }
@@ -45,15 +45,15 @@ graph_service_url() {
   echo "http://127.0.0.1:$port"
 }
 
-# graph_api_connections NAME_PATTERN: the connection strings Catalog.Api runs with whose names match (sed pattern),
+# graph_api_connections NAME_PATTERN: the connection strings Ordering.Api runs with whose names match (sed pattern),
 # one per line.
 graph_api_connections() {
   local api_pid
-  api_pid=$(pgrep -f "/Catalog.Api/bin/${GRAPH_CONFIGURATION:-Debug}/.*/Catalog.Api" | head -1)
+  api_pid=$(pgrep -f "/Ordering.Api/bin/${GRAPH_CONFIGURATION:-Debug}/.*/Ordering.Api" | head -1)
   tr '\0' '\n' <"/proc/$api_pid/environ" | sed -n "s/^ConnectionStrings__$1=//p"
 }
 
-# graph_psql_env: exports PGHOST, PGPORT, ... from the connection string Catalog.Api runs with, for psql.
+# graph_psql_env: exports PGHOST, PGPORT, ... from the catalog connection string Ordering.Api runs with, for psql.
 graph_psql_env() {
   local connection
   connection=$(graph_api_connections catalogdb)
@@ -61,7 +61,7 @@ graph_psql_env() {
   export PGHOST=$(field Host) PGPORT=$(field Port) PGUSER=$(field Username) PGPASSWORD=$(field Password) PGDATABASE=$(field Database)
 }
 
-# graph_shards_sql SQL: runs SQL on every order shard (connection strings ordersdb-shardN of Catalog.Api) and prints
+# graph_shards_sql SQL: runs SQL on every order shard (connection strings ordersdb-shardN of Ordering.Api) and prints
 # each shard's answer.
 graph_shards_sql() {
   local connection

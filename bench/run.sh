@@ -51,8 +51,10 @@ tokens=$(mktemp)
 start_graph() {
   # The scale-out shape (two of each service, two order shards) that the published numbers were measured on.
   graph_start /tmp/bench-run-apphost.log --Scale:Topology=ScaleOut --Parameters:buyer-token-signing-key="$key" \
-    --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 --Services:catalog-api:RateLimiting:AuthenticatedPerSecond=100000000 "$@"
+    --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 --Services:catalog-api:RateLimiting:AuthenticatedPerSecond=100000000 \
+    --Services:ordering-api:RateLimiting:AnonymousPerSecond=100000000 --Services:ordering-api:RateLimiting:AuthenticatedPerSecond=100000000 "$@"
   api=$(graph_service_url Catalog.Api)
+  orders_api=$(graph_service_url Ordering.Api)
   web=$(graph_service_url Web.Blazor)
   graph_psql_env
 }
@@ -174,7 +176,7 @@ load() {
     cpu=$(mktemp)
     bench/cpu-share.sh $(( warmup + duration - 2 )) >"$cpu" &
     local cpu_pid=$!
-    paced "(6) orders paced to $order_rate/s (POST answered)" "$api" bench/orders.lua "$tokens" "$order_rate"
+    paced "(6) orders paced to $order_rate/s (POST answered)" "$orders_api" bench/orders.lua "$tokens" "$order_rate"
     wait "$cpu_pid" # not a bare wait: the AppHost is a background job of this shell too
     wait_decided "$since"
     found=$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'")
@@ -190,7 +192,7 @@ load() {
     workers=$(pgrep -f "/Ordering.Worker/bin/Release/.*/Ordering.Worker" | tr '\n' ' ')
     since=$(sql "SELECT now()")
     kill -STOP $workers
-    WRK_CONNECTIONS=$connections wrk -t"$threads" -c"$connections" -d600s -s bench/orders.lua "$api" -- "$tokens" >/dev/null &
+    WRK_CONNECTIONS=$connections wrk -t"$threads" -c"$connections" -d600s -s bench/orders.lua "$orders_api" -- "$tokens" >/dev/null &
     local load_pid=$!
     until (( $(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'") >= backlog )); do sleep 0.5; done
     kill -INT "$load_pid"; wait "$load_pid" || true
@@ -238,7 +240,7 @@ scaling() {
       graph_buyer_tokens "$key" 500 "$tokens"
       sql "UPDATE products SET \"AvailableStock\" = 10000000" >/dev/null
       since=$(sql "SELECT now()")
-      measure "orders flat out (POST answered), $shards order shard(s)" "$api" bench/orders.lua "$tokens"
+      measure "orders flat out (POST answered), $shards order shard(s)" "$orders_api" bench/orders.lua "$tokens"
       wait_decided "$since"
       IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since")"
       echo "| ... decided end to end, $shards order shard(s) | $per_second | ${percentiles// \/ / ms \| } ms | | |"
@@ -260,7 +262,7 @@ soak() {
   # Warm up first, so "start" is the memory of a service that has run, not of one that has just been launched.
   wrk -t1 -c8 -d"${warmup}s" -s bench/reads.lua "$api" >/dev/null
   declare -A start peak
-  pids=$(pgrep -f "/(Catalog.Api|Ordering.Worker|Web.Blazor)/bin/Release/.*/(Catalog.Api|Ordering.Worker|Web.Blazor)$")
+  pids=$(pgrep -f "/(Catalog.Api|Ordering.Api|Ordering.Worker|Web.Blazor)/bin/Release/.*/(Catalog.Api|Ordering.Api|Ordering.Worker|Web.Blazor)(\.dll)?$")
   for pid in $pids; do start[$pid]=$(rss_mb "$pid"); peak[$pid]=${start[$pid]}; done
 
   local seconds=$(( soak_minutes * 60 )) since
@@ -269,7 +271,7 @@ soak() {
   local reads=$!
   WRK_CONNECTIONS=8 wrk -t1 -c8 -d"${seconds}s" -s bench/shop.lua "$web" >/tmp/soak-shop.txt &
   local shop=$!
-  WRK_CONNECTIONS=8 wrk -t1 -c8 -d"${seconds}s" -s bench/orders.lua "$api" -- "$tokens" 20 >/tmp/soak-orders.txt &
+  WRK_CONNECTIONS=8 wrk -t1 -c8 -d"${seconds}s" -s bench/orders.lua "$orders_api" -- "$tokens" 20 >/tmp/soak-orders.txt &
   local orders=$!
   local deadline=$(( $(date +%s) + seconds ))
   while (( $(date +%s) < deadline )); do
@@ -290,7 +292,7 @@ soak() {
     echo "| process | pid | RSS at start (MB) | peak (MB) | at end (MB) | under 250 MB at end |"
     echo "|---|---|---|---|---|---|"
     for pid in $pids; do
-      name=$(tr '\0' ' ' <"/proc/$pid/cmdline" | grep -oE '(Catalog.Api|Ordering.Worker|Web.Blazor)' | head -1)
+      name=$(tr '\0' ' ' <"/proc/$pid/cmdline" | grep -oE '(Catalog.Api|Ordering.Api|Ordering.Worker|Web.Blazor)' | head -1)
       local end; end=$(rss_mb "$pid")
       echo "| $name | $pid | ${start[$pid]} | ${peak[$pid]} | $end | $( (( end < 250 )) && echo yes || echo '**no**') |"
     done

@@ -39,9 +39,6 @@ public sealed class InfrastructureSettings
     /// </summary>
     public int OrderShards { get; private init; } = 1;
 
-    /// <summary>Streaming standbys of each order shard (<see cref="ScaleSettings.OrderShardReplicas"/>).</summary>
-    public int OrderShardReplicas { get; private init; }
-
     /// <summary>
     /// Processes mode: the one folder under which every backing server keeps its data and logs. It is emptied when
     /// the AppHost starts (a fresh shop on each run, like containers without volumes) and left in place when it
@@ -66,7 +63,7 @@ public sealed class InfrastructureSettings
     public static InfrastructureSettings From(IDistributedApplicationBuilder builder, ScaleSettings scale)
     {
         var section = builder.Configuration.GetSection(SectionName);
-        var settings = new InfrastructureSettings { OrderShards = scale.OrderShards, OrderShardReplicas = scale.OrderShardReplicas };
+        var settings = new InfrastructureSettings { OrderShards = scale.OrderShards };
 
         if (section[nameof(Mode)] is { Length: > 0 } mode)
         {

@@ -1,12 +1,12 @@
 using AspireShop.AppHost.Infrastructure.Containers;
 using AspireShop.AppHost.Infrastructure.Processes;
+using AspireShop.Contracts;
 
 namespace AspireShop.AppHost.Infrastructure;
 
 /// <summary>
 /// What the services connect to. The names are the connection-string names the services read
-/// (<c>ConnectionStrings__catalogdb</c> and so on), identical in every mode, so no service can tell how the
-/// backing servers are run.
+/// (<see cref="ResourceNames"/>), identical in every mode, so no service can tell how the backing servers are run.
 /// </summary>
 public sealed record ShopInfrastructure(
     IResourceBuilder<IResourceWithConnectionString> CatalogDb,
@@ -26,20 +26,15 @@ public sealed record ShopInfrastructure(
     /// </summary>
     public Func<string, string>? ReplicaEndpointsFile { get; init; }
 
-    public const string CatalogDbName = "catalogdb";
-    public const string CatalogReadDbName = "catalogdb-replica";
     public const string CatalogDatabase = "catalog";
     public const string OrdersDatabase = "orders";
 
-    public static string OrderShardName(int shard) => $"ordersdb-shard{shard}";
     /// <summary>
     /// Connection limit of every PostgreSQL server (primaries and standbys alike: a standby refuses to run with a lower
     /// one than its primary). The default, 100, ran out under the load test's 128 concurrent orders: each of the two
     /// API and two worker processes' Npgsql pools may grow to 100 connections per database in a burst.
     /// </summary>
     public const int PostgresMaxConnections = 300;
-    public const string CacheName = "cache";
-    public const string MessagingName = "messaging";
 }
 
 public static class ShopInfrastructureExtensions
@@ -57,12 +52,12 @@ public static class ShopInfrastructureExtensions
                 "processes mode runs the backing servers from Linux or macOS binaries; on Windows start Docker Desktop or Podman and use Infrastructure:Mode=containers."),
             InfrastructureMode.Processes => ProcessInfrastructure.Add(builder, settings),
             InfrastructureMode.External => new ShopInfrastructure(
-                builder.AddConnectionString(ShopInfrastructure.CatalogDbName),
-                builder.AddConnectionString(ShopInfrastructure.CatalogReadDbName),
-                builder.AddConnectionString(ShopInfrastructure.CacheName),
-                builder.AddConnectionString(ShopInfrastructure.MessagingName))
+                builder.AddConnectionString(ResourceNames.CatalogDb),
+                builder.AddConnectionString(ResourceNames.CatalogReadDb),
+                builder.AddConnectionString(ResourceNames.Cache),
+                builder.AddConnectionString(ResourceNames.Messaging))
             {
-                OrderShards = [.. Enumerable.Range(1, settings.OrderShards).Select(n => builder.AddConnectionString(ShopInfrastructure.OrderShardName(n)))],
+                OrderShards = [.. Enumerable.Range(1, settings.OrderShards).Select(n => builder.AddConnectionString(ResourceNames.OrderShard(n)))],
             },
             _ => ContainerInfrastructure.Add(builder, settings),
         };

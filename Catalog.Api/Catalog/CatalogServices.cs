@@ -1,3 +1,5 @@
+using AspireShop.Contracts;
+using AspireShop.ServiceDefaults;
 using Catalog.Api.Catalog.Data;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
@@ -13,25 +15,23 @@ public static class CatalogServices
     public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
     {
         // Seeding runs inside MigrateAsync, under EF's migration lock, so replicas starting together seed once.
-        builder.AddNpgsqlDbContext<CatalogDbContext>("catalogdb", configureDbContextOptions: options =>
+        builder.AddNpgsqlDbContext<CatalogDbContext>(ResourceNames.CatalogDb, configureDbContextOptions: options =>
             options.UseAsyncSeeding((context, _, ct) => CatalogSeed.SeedAsync(context, ct)));
-        builder.AddNpgsqlDbContext<CatalogReadDbContext>("catalogdb-replica", configureDbContextOptions: options =>
+        builder.AddNpgsqlDbContext<CatalogReadDbContext>(ResourceNames.CatalogReadDb, configureDbContextOptions: options =>
             options.UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking));
 
-        builder.Services.AddSingleton<CatalogDatabaseInitializer>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<CatalogDatabaseInitializer>());
-        builder.Services.AddHealthChecks().AddCheck<CatalogDatabaseInitializer>(CatalogDatabaseInitializer.HealthCheckName);
+        builder.Services.AddDatabaseInitializer<CatalogDatabaseInitializer>(CatalogDatabaseInitializer.HealthCheckName);
 
         // Redis is the cache's second level, not a dependency of reads: when it is down the API serves from the
         // database and reports Degraded. Fail-fast keeps a dead Redis from adding its timeout to every request.
-        builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true, options =>
+        builder.AddRedisClient(ResourceNames.Cache, settings => settings.DisableHealthChecks = true, options =>
         {
             options.AbortOnConnectFail = false;
             options.BacklogPolicy = BacklogPolicy.FailFast;
         });
         builder.Services.AddHealthChecks().AddRedis(
             services => services.GetRequiredService<IConnectionMultiplexer>(),
-            name: "cache",
+            name: ResourceNames.Cache,
             failureStatus: Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded,
             timeout: TimeSpan.FromSeconds(2));
         builder.AddSharedHybridCache();

@@ -5,7 +5,7 @@ namespace Catalog.Api.Operations;
 /// <summary>
 /// Catalog.Api's own instruments, on the meter named after the application (which ServiceDefaults exports and
 /// serves to Prometheus at <c>/metrics</c>). Names follow OpenTelemetry conventions; Prometheus sees them with
-/// underscores and unit suffixes (e.g. <c>aspireshop_orders_submitted_total</c>).
+/// underscores and unit suffixes (e.g. <c>aspireshop_catalog_cache_lookups_total</c>).
 /// </summary>
 public sealed class CatalogApiMetrics
 {
@@ -14,14 +14,11 @@ public sealed class CatalogApiMetrics
     public CatalogApiMetrics(IMeterFactory meters)
     {
         Meter = meters.Create(MeterName);
-        OrdersSubmitted = Meter.CreateCounter<long>("aspireshop.orders.submitted", "{order}", "Orders accepted (a repeated idempotency key is not counted again).");
         CacheLookups = Meter.CreateCounter<long>("aspireshop.catalog.cache.lookups", "{lookup}", "Catalog reads answered through HybridCache.");
         CacheMisses = Meter.CreateCounter<long>("aspireshop.catalog.cache.misses", "{lookup}", "Catalog reads HybridCache had to fetch from the read replica.");
     }
 
     public Meter Meter { get; }
-
-    public Counter<long> OrdersSubmitted { get; }
 
     public Counter<long> CacheLookups { get; }
 

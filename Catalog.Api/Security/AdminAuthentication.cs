@@ -1,3 +1,4 @@
+using AspireShop.ServiceDefaults.Security;
 using Catalog.Api.Catalog;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 

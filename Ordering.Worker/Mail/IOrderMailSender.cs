@@ -1,7 +1,8 @@
+using AspireShop.Ordering.Data;
 namespace Ordering.Worker.Mail;
 
 /// <summary>Delivers a buyer's order mail; throws when it could not, so the mail stays owed and is tried again.</summary>
 public interface IOrderMailSender
 {
-    Task SendAsync(OrderMail mail, CancellationToken cancellationToken);
+    Task SendAsync(OwedMail mail, CancellationToken cancellationToken);
 }

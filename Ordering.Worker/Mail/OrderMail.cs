@@ -1,33 +1,34 @@
 using System.Globalization;
+using AspireShop.Ordering.Data;
 using MimeKit;
 
 namespace Ordering.Worker.Mail;
 
-/// <summary>The mail a buyer is owed once their order is decided.</summary>
-public sealed record OrderMail(Guid OrderId, string BuyerName, string Email, string Status, string? Reason, decimal Total)
+/// <summary>The mail a buyer is owed once their order is decided, as a MIME message.</summary>
+public static class OrderMail
 {
     /// <summary>
     /// The same order always gives the same Message-ID, so a receiving system can recognise the (rare) second copy
     /// an SMTP server may get when the worker dies between the server's acceptance and recording the send.
     /// </summary>
-    public string MessageId => $"order-{OrderId}@aspireshop.example";
+    public static string MessageId(this OwedMail mail) => $"order-{mail.OrderId}@aspireshop.example";
 
-    public MimeMessage ToMessage(MailboxAddress from)
+    public static MimeMessage ToMessage(this OwedMail mail, MailboxAddress from)
     {
-        var confirmed = Status == "Confirmed";
+        var confirmed = mail.Status == OrderStatus.Confirmed;
         var message = new MimeMessage
         {
-            MessageId = MessageId,
+            MessageId = mail.MessageId(),
             Subject = confirmed ? "Your AspireShop order is confirmed" : "Your AspireShop order could not be completed",
             Body = new TextPart("plain")
             {
                 Text = confirmed
-                    ? $"Hello {BuyerName},\n\nyour order {OrderId} is confirmed. Total: {Total.ToString("0.00", CultureInfo.InvariantCulture)}.\n"
-                    : $"Hello {BuyerName},\n\nwe could not complete your order {OrderId}: {Reason}\n",
+                    ? $"Hello {mail.BuyerName},\n\nyour order {mail.OrderId} is confirmed. Total: {mail.Total.ToString("0.00", CultureInfo.InvariantCulture)}.\n"
+                    : $"Hello {mail.BuyerName},\n\nwe could not complete your order {mail.OrderId}: {mail.Reason}\n",
             },
         };
         message.From.Add(from);
-        message.To.Add(new MailboxAddress(BuyerName, Email));
+        message.To.Add(new MailboxAddress(mail.BuyerName, mail.Email));
         return message;
     }
 }

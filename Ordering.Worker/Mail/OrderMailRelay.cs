@@ -1,7 +1,8 @@
-using AspireShop.Contracts;
-using AspireShop.Contracts.Sharding;
+using AspireShop.Ordering.Data;
+using AspireShop.Ordering.Relaying;
+using AspireShop.Ordering.Sharding;
 using MailKit.Net.Smtp;
-using Npgsql;
+using Polly.Registry;
 
 namespace Ordering.Worker.Mail;
 
@@ -14,59 +15,28 @@ public sealed class OrderMailSignals(OrderShardMap map) : PerShardSignals<OrderM
 /// <summary>
 /// Sends the mails owed for decided orders. The order's row is the record of the debt (<c>MailSentAt</c> is null),
 /// written in the same transaction that decided the order, so a worker that dies after the commit leaves the mail
-/// owed rather than lost. Each batch is claimed with <c>FOR UPDATE SKIP LOCKED</c> and marked in the same
-/// transaction after sending, so two workers never send the same mail, and a mail sent just before a crash is
-/// claimed again by whichever relay comes next: the pickup sender finds its file and writes nothing; an SMTP
-/// server may get a second copy with the same Message-ID. One loop per order shard, each claiming only orders of the
-/// buckets its shard owns.
+/// owed rather than lost. A batch is claimed and marked in the same transaction after sending, so two workers never
+/// send the same mail (see <see cref="ShardedBatchRelay{TSignal}"/>), and a mail sent just before a crash is claimed
+/// again by whichever relay comes next: the pickup sender finds its file and writes nothing; an SMTP server may get a
+/// second copy with the same Message-ID.
 /// </summary>
 public sealed class OrderMailRelay(
-    OrderShardMap shards, IOrderMailSender sender, OrderMailSignals signals, TimeProvider clock, ILogger<OrderMailRelay> logger)
-    : BackgroundService
+    OrderShardMap shards, IOrderMailSender sender, OrderMailSignals signals, TimeProvider clock, ResiliencePipelineProvider<string> pipelines,
+    ILogger<OrderMailRelay> logger)
+    : ShardedBatchRelay<OrderMailSignal>(shards, signals, pipelines)
 {
-    private const int BatchSize = 32;
-    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    protected override string Name => "order-mail";
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-        => Task.WhenAll(shards.Shards.Select(shard => RelayShardAsync(shard, stoppingToken)));
+    protected override int BatchSize => 32;
 
-    private async Task RelayShardAsync(OrderShard shard, CancellationToken stoppingToken)
-    {
-        var signal = signals.For(shard);
-        var backoff = TimeSpan.Zero;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var sent = await SendBatchAsync(shard, stoppingToken);
-                backoff = TimeSpan.Zero;
-                if (sent < BatchSize)
-                {
-                    await signal.WaitAsync(IdlePoll, stoppingToken);
-                }
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable && !stoppingToken.IsCancellationRequested)
-            {
-                // Catalog.Api creates the order schema on each shard when it first starts.
-                logger.LogInformation("The order schema is not on {Shard} yet; waiting for it.", shard.Name);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-                logger.LogWarning("Sending order mails of {Shard} failed ({Problem}); retrying in {Backoff}.", shard.Name, e.Message, backoff);
-                await Task.Delay(backoff, stoppingToken);
-            }
-        }
-    }
+    protected override TimeSpan IdlePoll => TimeSpan.FromSeconds(2);
 
-    private async Task<int> SendBatchAsync(OrderShard shard, CancellationToken cancellationToken)
+    protected override async Task<int> RelayBatchAsync(OrderShard shard, CancellationToken cancellationToken)
     {
         await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await BucketOwnership.HoldAllOwnedAsync(connection, transaction, cancellationToken);
-        var owed = await ClaimOwedAsync(connection, transaction, cancellationToken);
+        var owed = await ShardOrders.ClaimOwedMailsAsync(connection, transaction, BatchSize, cancellationToken);
         if (owed.Count == 0)
         {
             return 0;
@@ -94,14 +64,7 @@ public sealed class OrderMailRelay(
             }
         }
 
-        await using (var mark = new NpgsqlCommand(
-            """UPDATE ordering.orders SET "MailSentAt" = @now WHERE "Id" = ANY(@ids)""", connection, transaction))
-        {
-            mark.Parameters.AddWithValue("now", clock.GetUtcNow());
-            mark.Parameters.AddWithValue("ids", settled.ToArray());
-            await mark.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await ShardOrders.MarkMailsSentAsync(connection, transaction, settled, clock.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (failure is not null)
         {
@@ -109,25 +72,5 @@ public sealed class OrderMailRelay(
         }
 
         return settled.Count;
-    }
-
-    private static async Task<List<OrderMail>> ClaimOwedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var claim = new NpgsqlCommand(
-            $"""
-            SELECT o."Id", o."BuyerName", o."Email", o."Status", o."RejectionReason", o."Total"
-            FROM ordering.orders o JOIN ordering.owned_buckets b ON b."Bucket" = o."Bucket"
-            WHERE o."MailSentAt" IS NULL AND o."Status" <> 'Submitted'
-            ORDER BY o."CompletedAt" LIMIT {BatchSize} FOR UPDATE OF o SKIP LOCKED
-            """, connection, transaction);
-        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-        var owed = new List<OrderMail>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            owed.Add(new OrderMail(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetDecimal(5)));
-        }
-
-        return owed;
     }
 }

@@ -1,3 +1,4 @@
+using AspireShop.Ordering.Data;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -15,7 +16,7 @@ public sealed class SmtpMailSender(IOptions<MailOptions> options) : IOrderMailSe
     private readonly SemaphoreSlim _connection = new(1, 1);
     private SmtpClient? _client;
 
-    public async Task SendAsync(OrderMail mail, CancellationToken cancellationToken)
+    public async Task SendAsync(OwedMail mail, CancellationToken cancellationToken)
     {
         await _connection.WaitAsync(cancellationToken);
         try

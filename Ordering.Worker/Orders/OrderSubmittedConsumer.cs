@@ -2,10 +2,14 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using AspireShop.Contracts;
-using AspireShop.Contracts.Sharding;
+using AspireShop.Ordering.Data;
+using AspireShop.Ordering.Messaging;
+using AspireShop.Ordering.Sharding;
+using AspireShop.ServiceDefaults.Resilience;
 using Microsoft.Extensions.Caching.Hybrid;
-using Npgsql;
 using Ordering.Worker.Mail;
+using Polly;
+using Polly.Registry;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -19,7 +23,7 @@ namespace Ordering.Worker.Orders;
 /// </summary>
 public sealed class OrderSubmittedConsumer(
     IConnection broker, OrderProcessor processor, OrderShardMap shards, OrderMailSignals mail, HybridCache cache, OrderingWorkerMetrics metrics,
-    TimeProvider clock, ILogger<OrderSubmittedConsumer> logger)
+    TimeProvider clock, ResiliencePipelineProvider<string> pipelines, ILogger<OrderSubmittedConsumer> logger)
     : BackgroundService
 {
     public static readonly ActivitySource ActivitySource = new("Ordering.Worker");
@@ -29,31 +33,49 @@ public sealed class OrderSubmittedConsumer(
     // and the client's default (one at a time) would leave the worker idle between round trips.
     private const ushort Concurrency = 16;
 
+    private readonly ResiliencePipeline _untilStopped = pipelines.GetPipeline(ShopResilience.UntilStopped);
+    private readonly ResiliencePipeline _outageRetry = pipelines.GetPipeline(ShopResilience.DatabaseOutage);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A channel the broker closed is opened again at once; failing to open one is retried with backoff.
         while (!stoppingToken.IsCancellationRequested)
         {
+            var context = ResilienceContextPool.Shared.Get("order-submitted consumer", stoppingToken);
             try
             {
-                await using var channel = await broker.CreateChannelAsync(
-                    new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false, consumerDispatchConcurrency: Concurrency),
-                    stoppingToken);
-                await OrderTopology.DeclareAsync(channel, stoppingToken);
-                await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
-                var consumer = new AsyncEventingBasicConsumer(channel);
-                consumer.ReceivedAsync += (_, delivery) => HandleAsync(channel, delivery, stoppingToken);
-                await channel.BasicConsumeAsync(OrderTopology.OrderSubmittedQueue, autoAck: false, consumer, stoppingToken);
-
-                var closed = new TaskCompletionSource();
-                channel.ChannelShutdownAsync += (_, _) => { closed.TrySetResult(); return Task.CompletedTask; };
-                await closed.Task.WaitAsync(stoppingToken);
+                await _untilStopped.ExecuteAsync(async context => await ConsumeUntilClosedAsync(context.CancellationToken), context);
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Consuming orders failed ({Problem}); reconnecting.", e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                return;
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
             }
         }
+    }
+
+    private async Task ConsumeUntilClosedAsync(CancellationToken stoppingToken)
+    {
+        await using var channel = await broker.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false, consumerDispatchConcurrency: Concurrency),
+            stoppingToken);
+        await OrderTopology.DeclareAsync(channel, stoppingToken);
+        await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += (_, delivery) => HandleAsync(channel, delivery, stoppingToken);
+        await channel.BasicConsumeAsync(OrderTopology.OrderSubmittedQueue, autoAck: false, consumer, stoppingToken);
+
+        var closed = new TaskCompletionSource();
+        channel.ChannelShutdownAsync += (_, _) =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        await closed.Task.WaitAsync(stoppingToken);
+        logger.LogWarning("The broker closed the order consumer's channel; reopening it.");
     }
 
     private async Task HandleAsync(IChannel channel, BasicDeliverEventArgs delivery, CancellationToken cancellationToken)
@@ -102,38 +124,39 @@ public sealed class OrderSubmittedConsumer(
     }
 
     /// <summary>
-    /// Retries through database outages (restart, failover) and bucket moves while holding the message: requeueing it
-    /// would count as a failed delivery and could dead-letter a perfectly good order.
+    /// Retries through database outages (restart, failover) and bucket moves while holding the message
+    /// (<see cref="ShopResilience.DatabaseOutage"/>): requeueing it would count as a failed delivery and could
+    /// dead-letter a perfectly good order.
     /// </summary>
     private async Task<ProcessingOutcome> ProcessWaitingOutOutagesAsync(Guid messageId, OrderSubmitted submitted, CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(500);
-        while (true)
+        var context = ResilienceContextPool.Shared.Get($"order {submitted.OrderId}", cancellationToken);
+        try
         {
-            try
+            return await _outageRetry.ExecuteAsync(async context =>
             {
-                return await processor.ProcessAsync(messageId, submitted, cancellationToken);
-            }
-            catch (NpgsqlException e) when (e.IsTransient || e is PostgresException { SqlState: "57P01" or "57P03" or "40001" or "40P01" })
-            {
-                logger.LogWarning("Order {OrderId} waits {Backoff}: the database is unavailable ({Problem}).", submitted.OrderId, backoff, e.Message);
-                await Task.Delay(backoff, cancellationToken);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
-            }
-            catch (BucketMovedException e)
-            {
-                // The order's bucket is moving or has moved: the map names the new shard once the move switches it.
-                logger.LogInformation("Order {OrderId} waits: {Problem}", submitted.OrderId, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
-                await shards.RefreshAsync(cancellationToken);
-            }
+                try
+                {
+                    return await processor.ProcessAsync(messageId, submitted, context.CancellationToken);
+                }
+                catch (BucketMovedException)
+                {
+                    // The order's bucket is moving or has moved: the map names the new shard once the move switches it.
+                    await shards.RefreshAsync(context.CancellationToken);
+                    throw;
+                }
+            }, context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
     private async Task AfterCommitAsync(Guid orderId, ProcessingOutcome outcome, CancellationToken cancellationToken)
     {
         // The catalog shows stock: drop the cached copies of the products whose stock just changed.
-        if (outcome.DecidedStatus == "Confirmed")
+        if (outcome.DecidedStatus == OrderStatus.Confirmed)
         {
             try
             {

@@ -1,53 +1,41 @@
 using System.Diagnostics.Metrics;
-using AspireShop.Contracts;
+using AspireShop.Ordering.Messaging;
+using AspireShop.ServiceDefaults;
 using RabbitMQ.Client;
 
 namespace Ordering.Worker.Orders;
 
 /// <summary>
-/// Samples the depth of the order queue and of its dead-letter queue every few seconds (a passive declare answers
-/// with the count), for the <c>aspireshop.rabbitmq.queue_depth</c> gauge: backlog and dead letters at a glance.
+/// Samples the depth of the order queue and of its dead-letter queue (a passive declare answers with the count), for
+/// the <c>aspireshop.rabbitmq.queue_depth</c> gauge: backlog and dead letters at a glance.
 /// </summary>
-public sealed class QueueDepthSampler : BackgroundService
+public sealed class QueueDepthSampler : PeriodicSampler
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
     private static readonly string[] Queues = [OrderTopology.OrderSubmittedQueue, OrderTopology.DeadLetterQueue];
 
     private readonly IConnection _broker;
-    private readonly ILogger<QueueDepthSampler> _logger;
     private IReadOnlyList<Measurement<long>> _depths = [];
 
     public QueueDepthSampler(IConnection broker, OrderingWorkerMetrics metrics, ILogger<QueueDepthSampler> logger)
+        : base(logger)
     {
         _broker = broker;
-        _logger = logger;
         metrics.Meter.CreateObservableGauge("aspireshop.rabbitmq.queue_depth", () => _depths, "{message}",
             "Messages ready in the order queue and its dead-letter queue (tag queue).");
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval);
-        do
-        {
-            try
-            {
-                await using var channel = await _broker.CreateChannelAsync(cancellationToken: stoppingToken);
-                var depths = new List<Measurement<long>>();
-                foreach (var queue in Queues)
-                {
-                    var declared = await channel.QueueDeclarePassiveAsync(queue, stoppingToken);
-                    depths.Add(new Measurement<long>(declared.MessageCount, new KeyValuePair<string, object?>("queue", queue)));
-                }
+    protected override string What => "the order queues' depth";
 
-                _depths = depths;
-            }
-            catch (Exception e) when (e is RabbitMQ.Client.Exceptions.RabbitMQClientException or RabbitMQ.Client.Exceptions.OperationInterruptedException or IOException)
-            {
-                // The broker is down or the topology not declared yet; the health checks say so.
-                _logger.LogDebug("Sampling the queue depths failed: {Problem}", e.Message);
-            }
+    protected override async Task SampleAsync(CancellationToken cancellationToken)
+    {
+        await using var channel = await _broker.CreateChannelAsync(cancellationToken: cancellationToken);
+        var depths = new List<Measurement<long>>();
+        foreach (var queue in Queues)
+        {
+            var declared = await channel.QueueDeclarePassiveAsync(queue, cancellationToken);
+            depths.Add(new Measurement<long>(declared.MessageCount, new KeyValuePair<string, object?>("queue", queue)));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+
+        _depths = depths;
     }
 }

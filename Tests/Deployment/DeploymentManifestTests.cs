@@ -5,7 +5,7 @@ namespace Tests.Deployment;
 /// <summary>What `azd up` would deploy, checked from the manifest the AppHost generates in publish mode.</summary>
 public sealed class DeploymentManifestTests
 {
-    private static readonly string[] Services = ["catalog-api", "ordering-worker", "web-blazor"];
+    private static readonly string[] Services = ["catalog-api", "ordering-api", "ordering-worker", "web-blazor"];
 
     // annotated.string entries are the URI-encoded passwords Aspire's Redis and RabbitMQ integrations derive from
     // their password parameters: values computed from parameters, not resources to run.
@@ -43,13 +43,14 @@ public sealed class DeploymentManifestTests
         var resources = DeploymentManifest.Resources(await DeploymentManifest.DefaultAsync());
 
         AssertEnvironment(resources, "catalog-api",
-            "ConnectionStrings__catalogdb", "ConnectionStrings__catalogdb-replica", "ConnectionStrings__cache",
-            "ConnectionStrings__messaging", "ConnectionStrings__ordersdb-shard1", "ConnectionStrings__ordersdb-shard2",
-            "CatalogAdmin__SigningKey", "Buyers__SigningKey");
+            "ConnectionStrings__catalogdb", "ConnectionStrings__catalogdb-replica", "ConnectionStrings__cache", "CatalogAdmin__SigningKey");
+        AssertEnvironment(resources, "ordering-api",
+            "ConnectionStrings__catalogdb", "ConnectionStrings__messaging", "ConnectionStrings__ordersdb-shard1", "ConnectionStrings__ordersdb-shard2",
+            "Buyers__SigningKey");
         AssertEnvironment(resources, "ordering-worker",
             "ConnectionStrings__catalogdb", "ConnectionStrings__cache", "ConnectionStrings__messaging",
             "ConnectionStrings__ordersdb-shard1", "ConnectionStrings__ordersdb-shard2");
-        AssertEnvironment(resources, "web-blazor", "ConnectionStrings__cache", "services__catalog-api__http__0");
+        AssertEnvironment(resources, "web-blazor", "ConnectionStrings__cache", "services__catalog-api__http__0", "services__ordering-api__http__0");
     }
 
     [Theory]

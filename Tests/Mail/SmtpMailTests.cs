@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using AspireShop.Ordering.Data;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -36,18 +37,18 @@ public sealed class SmtpMailTests : IAsyncLifetime
     public async Task MailsReachTheServerOverOneConnection()
     {
         await using var sender = NewSender();
-        var confirmed = new OrderMail(Guid.NewGuid(), "Grace Hopper", "grace@example.com", "Confirmed", null, 42.50m);
-        var rejected = new OrderMail(Guid.NewGuid(), "Alan Turing", "alan@example.com", "Rejected", "Product 9 is out of stock.", 10m);
+        var confirmed = new OwedMail(Guid.NewGuid(), "Grace Hopper", "grace@example.com", OrderStatus.Confirmed, null, 42.50m);
+        var rejected = new OwedMail(Guid.NewGuid(), "Alan Turing", "alan@example.com", OrderStatus.Rejected, "Product 9 is out of stock.", 10m);
 
         await sender.SendAsync(confirmed, CancellationToken.None);
         await sender.SendAsync(rejected, CancellationToken.None);
 
         var received = await ReceivedAsync(expected: 2);
-        var first = received.Single(m => m.MessageId == confirmed.MessageId);
+        var first = received.Single(m => m.MessageId == confirmed.MessageId());
         Assert.Equal("grace@example.com", first.To.Mailboxes.Single().Address);
         Assert.Contains("is confirmed", first.TextBody);
         Assert.Contains("42.50", first.TextBody);
-        var second = received.Single(m => m.MessageId == rejected.MessageId);
+        var second = received.Single(m => m.MessageId == rejected.MessageId());
         Assert.Contains("Product 9 is out of stock.", second.TextBody);
     }
 
@@ -55,15 +56,15 @@ public sealed class SmtpMailTests : IAsyncLifetime
     public async Task SendFailsWhileTheServerIsDownAndWorksOnceItIsBack()
     {
         await using var sender = NewSender();
-        await sender.SendAsync(new OrderMail(Guid.NewGuid(), "Ada", "ada@example.com", "Confirmed", null, 1m), CancellationToken.None);
+        await sender.SendAsync(new OwedMail(Guid.NewGuid(), "Ada", "ada@example.com", OrderStatus.Confirmed, null, 1m), CancellationToken.None);
 
         StopServer();
-        var owed = new OrderMail(Guid.NewGuid(), "Ada", "ada@example.com", "Confirmed", null, 2m);
+        var owed = new OwedMail(Guid.NewGuid(), "Ada", "ada@example.com", OrderStatus.Confirmed, null, 2m);
         await Assert.ThrowsAnyAsync<Exception>(() => sender.SendAsync(owed, CancellationToken.None));
 
         await StartServerAsync();
         await sender.SendAsync(owed, CancellationToken.None);
-        Assert.Contains(await ReceivedAsync(expected: 2), m => m.MessageId == owed.MessageId);
+        Assert.Contains(await ReceivedAsync(expected: 2), m => m.MessageId == owed.MessageId());
     }
 
     [Fact]

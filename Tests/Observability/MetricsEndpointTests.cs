@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Catalog.Api.Ordering;
+using Ordering.Api.Orders;
 using Tests.Ordering;
 using Tests.WholeGraph;
 
@@ -30,9 +30,10 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
             (await buyer.SendAsync(request)).EnsureSuccessStatusCode();
         }
 
-        await ScrapeUntilAsync("catalog-api", "aspireshop_orders_submitted_total", "aspireshop_outbox_pending",
-            "aspireshop_outbox_oldest_pending_age_seconds", "aspireshop_postgres_replica_lag_seconds{", "aspireshop_catalog_cache_lookups_total",
+        await ScrapeUntilAsync("catalog-api", "aspireshop_postgres_replica_lag_seconds{", "aspireshop_catalog_cache_lookups_total",
             "http_server_request_duration_seconds_bucket");
+        await ScrapeUntilAsync("ordering-api", "aspireshop_orders_submitted_total", "aspireshop_outbox_pending",
+            "aspireshop_outbox_oldest_pending_age_seconds", "aspireshop_orders_stored{", "http_server_request_duration_seconds_bucket");
         await ScrapeUntilAsync("ordering-worker", "aspireshop_orders_decided_total{", "aspireshop_orders_processing_time_seconds_bucket",
             "aspireshop_rabbitmq_queue_depth{", "queue=\"ordering.order-submitted.dead-letter\"");
         await ScrapeUntilAsync("web-blazor", "http_server_request_duration_seconds_bucket", "http_client_request_duration_seconds_bucket");
@@ -59,7 +60,8 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
         }
         while (DateTime.UtcNow < deadline);
 
-        Assert.Equal(["catalog-api", "catalog-api", "ordering-worker", "ordering-worker", "web-blazor", "web-blazor"], targets.Select(t => t.Job).Order());
+        Assert.Equal(["catalog-api", "catalog-api", "ordering-api", "ordering-api", "ordering-worker", "ordering-worker", "web-blazor", "web-blazor"],
+            targets.Select(t => t.Job).Order());
         Assert.All(targets, t => Assert.Equal("up", t.Health));
     }
 

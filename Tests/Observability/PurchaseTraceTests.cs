@@ -5,7 +5,7 @@ using Tests.WholeGraph;
 namespace Tests.Observability;
 
 /// <summary>
-/// One purchase is one trace: the checkout request in Web.Blazor, the order API call in Catalog.Api, the outbox
+/// One purchase is one trace: the checkout request in Web.Blazor, the order API call in Ordering.Api, the outbox
 /// relay's publish, and Ordering.Worker's consume, all in the same trace, asserted on the spans the services exported;
 /// and the logs of it carry the trace, order and buyer ids but none of the buyer's personal details.
 /// </summary>
@@ -73,10 +73,10 @@ public sealed class PurchaseTraceTests(ShopGraphFixture graph)
         => span.Service == "web-blazor" && span.Name == "POST /checkout";
 
     private static bool IsOrderApi(CollectedSpan span)
-        => span.Service == "catalog-api" && span.Name.StartsWith("POST /api/v1/orders", StringComparison.Ordinal);
+        => span.Service == "ordering-api" && span.Name.StartsWith("POST /api/v1/orders", StringComparison.Ordinal);
 
     private static bool IsPublish(CollectedSpan span)
-        => span.Service == "catalog-api" && span.Name == "shop.orders publish"
+        => span.Service == "ordering-api" && span.Name == "shop.orders publish"
             && span.Attributes.GetValueOrDefault("messaging.rabbitmq.destination.routing_key") == "order.submitted";
 
     private static bool IsWorkerQuery(CollectedSpan span)

@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using AspireShop.Contracts;
-using Catalog.Api.Ordering;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
+using Ordering.Api.Orders;
 using Tests.WholeGraph;
 
 namespace Tests.Ordering;
@@ -107,7 +107,7 @@ public sealed class OrderIntakeTests(ShopGraphFixture graph)
     [Fact]
     public async Task WithoutABuyerTokenIs401()
     {
-        using var anonymous = graph.App.CreateHttpClient("catalog-api");
+        using var anonymous = graph.App.CreateHttpClient("ordering-api");
         using var response = await anonymous.SendAsync(Submit(Order(new OrderLineRequest(1, 1)), Guid.NewGuid().ToString()));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }

@@ -3,11 +3,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using AspireShop.Contracts;
+using AspireShop.Ordering.Messaging;
 using Catalog.Api.Catalog;
-using Catalog.Api.Ordering;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Ordering.Api.Orders;
 using RabbitMQ.Client;
 using Tests.Catalog;
 using Tests.WholeGraph;
@@ -174,12 +175,26 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         await WaitUntilDecidedAsync(placed, TimeSpan.FromMinutes(3));
 
         var ids = placed.ToArray();
-        // Decided exactly once: one final status and one OrderStatusChanged message per order (on whichever shards).
+        // Decided exactly once: one final status per order (on whichever shards), one stock decision per order in the
+        // ledger, and every order confirmed exactly when the ledger reserved its stock.
         Assert.Equal(orderCount, await OrderShardDatabases.SumAsync(graph.App,
             """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" IN ('Confirmed', 'Rejected')""", ("ids", ids)));
-        var decisions = await OrderShardDatabases.SumAsync(graph.App,
-            $"""SELECT count(*) FROM ordering.outbox WHERE "Type" = '{OrderMessaging.OrderStatusChangedType}' AND ("Payload"->>'orderId')::uuid = ANY(@ids)""", ("ids", ids));
-        Assert.Equal(orderCount, decisions);
+        var confirmed = (await OrderShardDatabases.RowsAsync(graph.App,
+            """SELECT "Id" FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Confirmed'""", reader => reader.GetGuid(0), ("ids", ids))).ToHashSet();
+        var ledger = new Dictionary<Guid, bool>();
+        await using (var catalog = await OpenPrimaryAsync())
+        await using (var decisions = new NpgsqlCommand("""SELECT "OrderId", "Reserved" FROM sharding.stock_reservations WHERE "OrderId" = ANY(@ids)""", catalog))
+        {
+            decisions.Parameters.AddWithValue("ids", ids);
+            await using var reader = await decisions.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                ledger.Add(reader.GetGuid(0), reader.GetBoolean(1));
+            }
+        }
+
+        Assert.Equal(orderCount, ledger.Count);
+        Assert.Equal(confirmed.Order(), ledger.Where(decision => decision.Value).Select(decision => decision.Key).Order());
         Assert.InRange(await OrderShardDatabases.SumAsync(graph.App,
             """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Rejected'""", ("ids", ids)), 1, orderCount - 1);
 

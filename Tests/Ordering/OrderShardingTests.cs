@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using AspireShop.Contracts.Sharding;
-using Catalog.Api.Ordering;
+using AspireShop.Ordering.Sharding;
 using Npgsql;
+using Ordering.Api.Orders;
 using Tests.Catalog;
 using Tests.WholeGraph;
 using Xunit.Abstractions;
@@ -221,11 +221,11 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
         }
     }
 
-    /// <summary>Runs the operator's command as an operator would: Catalog.Api's program with the shop's connection strings.</summary>
+    /// <summary>Runs the operator's command as an operator would: Ordering.Api's program with the shop's connection strings.</summary>
     private async Task<(int ExitCode, string Output)> RunShardsCommandAsync(params string[] arguments)
     {
-        var program = Path.Combine(RepositoryPaths.Root, "Catalog.Api", "bin",
-            Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!, "net10.0", "Catalog.Api.dll");
+        var program = Path.Combine(RepositoryPaths.Root, "Ordering.Api", "bin",
+            Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!, "net10.0", "Ordering.Api.dll");
         var start = new ProcessStartInfo("dotnet", [program, ShardsCommandVerb, .. arguments])
         {
             RedirectStandardOutput = true,
@@ -243,5 +243,5 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
         return (process.ExitCode, output);
     }
 
-    private const string ShardsCommandVerb = global::Catalog.Api.Ordering.Sharding.ShardsCommand.Verb;
+    private const string ShardsCommandVerb = global::Ordering.Api.Sharding.ShardsCommand.Verb;
 }

@@ -32,7 +32,7 @@ public sealed class ProcessCleanupTests(ITestOutputHelper output)
                 Assert.Contains("orders-shard1", names);
                 Assert.DoesNotContain("orders-shard2", names);
                 Assert.DoesNotContain("orders-shard1-replica1", names);
-                foreach (var (service, assembly) in new[] { ("catalog-api", "Catalog.Api.dll"), ("ordering-worker", "Ordering.Worker.dll"), ("web-blazor", "Web.Blazor.dll") })
+                foreach (var (service, assembly) in new[] { ("catalog-api", "Catalog.Api.dll"), ("ordering-api", "Ordering.Api.dll"), ("ordering-worker", "Ordering.Worker.dll"), ("web-blazor", "Web.Blazor.dll") })
                 {
                     var replica = Assert.Single(await app.RunningReplicasAsync(service));
                     Assert.True(app.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(replica.Id, out var state));

@@ -73,7 +73,7 @@ public static class ShopGraph
         return string.Join('\n', lines.TakeLast(30));
     }
 
-    private static readonly string[] Services = ["catalog-api", "ordering-worker", "web-blazor"];
+    private static readonly string[] Services = ["catalog-api", "ordering-api", "ordering-worker", "web-blazor"];
 
     /// <summary>
     /// Stops a resource of the running graph (every replica of it) and waits until it has stopped. Disposing the result

@@ -9,7 +9,7 @@ namespace Tests.WholeGraph;
 /// </summary>
 public sealed class ShopGraphFixture : IAsyncLifetime
 {
-    private static readonly string[] Services = ["catalog-api", "ordering-worker", "web-blazor"];
+    private static readonly string[] Services = ["catalog-api", "ordering-api", "ordering-worker", "web-blazor"];
 
     public string DataRoot { get; } = ShopGraph.NewDataRoot();
 

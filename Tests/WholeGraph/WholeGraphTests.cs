@@ -26,8 +26,8 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
         string[] expected =
         [
             "postgres", "postgres-replica1", "catalogdb", "catalogdb-replica", "cache", "messaging", "messaging-epmd",
-            "orders-shard1", "orders-shard1-replica1", "ordersdb-shard1", "orders-shard2", "orders-shard2-replica1", "ordersdb-shard2",
-            "catalog-api", "ordering-worker", "web-blazor",
+            "orders-shard1", "ordersdb-shard1", "orders-shard2", "ordersdb-shard2",
+            "catalog-api", "ordering-api", "ordering-worker", "web-blazor",
         ];
         Assert.Subset(model.Resources.Select(r => r.Name).ToHashSet(), expected.ToHashSet());
 
@@ -137,8 +137,9 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
     }
 
     [Theory]
-    [InlineData("catalog-api", new[] { "CatalogDbContext", "CatalogReadDbContext", "catalog-schema", "cache", "RabbitMQ.Client" })]
-    [InlineData("ordering-worker", new[] { "PostgreSql", "StackExchange.Redis", "RabbitMQ.Client" })]
+    [InlineData("catalog-api", new[] { "CatalogDbContext", "CatalogReadDbContext", "catalog-schema", "cache" })]
+    [InlineData("ordering-api", new[] { "OrderDirectoryDbContext", "ordering-schema", "PostgreSql_catalogdb", "PostgreSql_ordersdb-shard1", "PostgreSql_ordersdb-shard2", "RabbitMQ.Client" })]
+    [InlineData("ordering-worker", new[] { "PostgreSql_catalogdb", "PostgreSql_ordersdb-shard1", "PostgreSql_ordersdb-shard2", "StackExchange.Redis", "RabbitMQ.Client" })]
     [InlineData("web-blazor", new[] { "StackExchange.Redis", "catalog-api" })]
     public async Task ReadinessCoversEveryDependencyOfTheService(string service, string[] dependencies)
     {

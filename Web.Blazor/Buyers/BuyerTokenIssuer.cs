@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Web.Blazor.Buyers;
 
 /// <summary>
-/// Signs the short-lived token that proves to Catalog.Api's order endpoints which buyer is asking (issuer
+/// Signs the short-lived token that proves to Ordering.Api's order endpoints which buyer is asking (issuer
 /// <c>aspireshop-web</c>, audience <c>aspireshop-orders</c>, HS256 with the AppHost's <c>buyer-token-signing-key</c>).
 /// </summary>
 public sealed class BuyerTokenIssuer
@@ -25,7 +25,7 @@ public sealed class BuyerTokenIssuer
         if (key is null || Encoding.UTF8.GetByteCount(key) < 32)
         {
             throw new InvalidOperationException(
-                "Buyers:SigningKey must be set to the key Catalog.Api checks buyer tokens with (at least 32 bytes); the AppHost passes its buyer-token-signing-key parameter.");
+                "Buyers:SigningKey must be set to the key Ordering.Api checks buyer tokens with (at least 32 bytes); the AppHost passes its buyer-token-signing-key parameter.");
         }
 
         _credentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)), SecurityAlgorithms.HmacSha256);

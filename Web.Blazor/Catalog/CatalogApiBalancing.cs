@@ -27,7 +27,6 @@ public static class CatalogApiClients
         builder.Services.AddTransient<LeastRequestsHandler>();
 
         builder.Services.AddHttpClient<CatalogClient>(Configure).AddHttpMessageHandler<LeastRequestsHandler>();
-        builder.Services.AddHttpClient<OrdersClient>(Configure).AddHttpMessageHandler<LeastRequestsHandler>();
         builder.Services.AddHttpClient(CatalogApiHealthCheck.HttpClientName, Configure).AddHttpMessageHandler<LeastRequestsHandler>();
         return builder;
 

@@ -27,9 +27,11 @@ public sealed class OrderRefusedException(string message, IReadOnlyDictionary<st
     public IReadOnlyDictionary<string, string[]> Errors { get; } = errors;
 }
 
-/// <summary>Catalog.Api's order endpoints, called on behalf of one buyer with a token this site signs.</summary>
+/// <summary>Ordering.Api's order endpoints, called on behalf of one buyer with a token this site signs.</summary>
 public sealed class OrdersClient(HttpClient http, BuyerTokenIssuer tokens)
 {
+    public const string ServiceUri = "https+http://ordering-api";
+
     public async Task<ShopOrder> PlaceAsync(string buyerId, string idempotencyKey, PlaceOrderRequest order, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders") { Content = JsonContent.Create(order) };

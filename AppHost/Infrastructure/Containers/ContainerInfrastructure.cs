@@ -1,3 +1,4 @@
+using AspireShop.Contracts;
 namespace AspireShop.AppHost.Infrastructure.Containers;
 
 /// <summary>
@@ -18,32 +19,27 @@ internal static class ContainerInfrastructure
                 """);
 
         var postgres = AddPrimary("postgres");
-        var catalogDb = postgres.AddDatabase(ShopInfrastructure.CatalogDbName, ShopInfrastructure.CatalogDatabase);
+        var catalogDb = postgres.AddDatabase(ResourceNames.CatalogDb, ShopInfrastructure.CatalogDatabase);
 
         var standbys = Enumerable.Range(1, settings.PostgresReplicas)
             .Select(n => builder.AddPostgresStandbyContainer($"postgres-replica{n}", postgres))
             .ToList();
         var catalogReadDb = builder.AddReadReplicaConnectionString(
-            ShopInfrastructure.CatalogReadDbName, postgres, standbys, PostgresStandbyContainerResource.EndpointName,
+            ResourceNames.CatalogReadDb, postgres, standbys, PostgresStandbyContainerResource.EndpointName,
             postgres.Resource.UserNameReference, postgres.Resource.PasswordParameter, ShopInfrastructure.CatalogDatabase);
 
-        // Each order shard: a primary of its own with the orders database, and its own standbys.
+        // Each order shard: a primary of its own with the orders database.
         var orderShards = Enumerable.Range(1, settings.OrderShards).Select(n =>
         {
             var shard = AddPrimary($"orders-shard{n}");
-            foreach (var replica in Enumerable.Range(1, settings.OrderShardReplicas))
-            {
-                builder.AddPostgresStandbyContainer($"orders-shard{n}-replica{replica}", shard);
-            }
-
-            return (IResourceBuilder<IResourceWithConnectionString>)shard.AddDatabase(ShopInfrastructure.OrderShardName(n), ShopInfrastructure.OrdersDatabase);
+            return (IResourceBuilder<IResourceWithConnectionString>)shard.AddDatabase(ResourceNames.OrderShard(n), ShopInfrastructure.OrdersDatabase);
         }).ToList();
 
         return new ShopInfrastructure(
             catalogDb,
             catalogReadDb,
-            builder.AddRedis(ShopInfrastructure.CacheName),
-            builder.AddRabbitMQ(ShopInfrastructure.MessagingName).WithManagementPlugin())
+            builder.AddRedis(ResourceNames.Cache),
+            builder.AddRabbitMQ(ResourceNames.Messaging).WithManagementPlugin())
         {
             OrderShards = orderShards,
         };

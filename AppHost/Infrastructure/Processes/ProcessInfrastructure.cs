@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using AspireShop.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AspireShop.AppHost.Infrastructure.Processes;
@@ -25,23 +26,18 @@ internal static class ProcessInfrastructure
             .ToList();
 
         var catalogDb = builder.AddConnectionString(
-                ShopInfrastructure.CatalogDbName, postgres.Resource.DatabaseConnectionString(ShopInfrastructure.CatalogDatabase))
+                ResourceNames.CatalogDb, postgres.Resource.DatabaseConnectionString(ShopInfrastructure.CatalogDatabase))
             .WaitFor(postgres);
         var catalogReadDb = builder.AddReadReplicaConnectionString(
-            ShopInfrastructure.CatalogReadDbName, postgres, standbys, PostgresProcessResource.EndpointName,
+            ResourceNames.CatalogReadDb, postgres, standbys, PostgresProcessResource.EndpointName,
             ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), password, ShopInfrastructure.CatalogDatabase);
 
-        // Each order shard: a primary of its own with the orders database, and its own standbys.
+        // Each order shard: a primary of its own with the orders database.
         var orderShards = Enumerable.Range(1, settings.OrderShards).Select(n =>
         {
             var shard = builder.AddPostgresProcess($"orders-shard{n}", binaries, dataRoot, password).WithDatabase(ShopInfrastructure.OrdersDatabase);
-            foreach (var replica in Enumerable.Range(1, settings.OrderShardReplicas))
-            {
-                builder.AddPostgresStandbyProcess($"orders-shard{n}-replica{replica}", shard, binaries, dataRoot);
-            }
-
             return (IResourceBuilder<IResourceWithConnectionString>)builder.AddConnectionString(
-                    ShopInfrastructure.OrderShardName(n), shard.Resource.DatabaseConnectionString(ShopInfrastructure.OrdersDatabase))
+                    ResourceNames.OrderShard(n), shard.Resource.DatabaseConnectionString(ShopInfrastructure.OrdersDatabase))
                 .WaitFor(shard);
         }).ToList();
 
@@ -53,8 +49,8 @@ internal static class ProcessInfrastructure
         return new ShopInfrastructure(
             catalogDb,
             catalogReadDb,
-            builder.AddRedisProcess(ShopInfrastructure.CacheName, binaries, dataRoot),
-            builder.AddRabbitMQProcess(ShopInfrastructure.MessagingName, binaries, dataRoot))
+            builder.AddRedisProcess(ResourceNames.Cache, binaries, dataRoot),
+            builder.AddRabbitMQProcess(ResourceNames.Messaging, binaries, dataRoot))
         {
             OrderShards = orderShards,
             MailPickupDirectory = dataRoot.For("mail-pickup"),

@@ -1,3 +1,4 @@
+using AspireShop.Contracts;
 using Microsoft.EntityFrameworkCore;
 
 namespace Catalog.Api.Catalog.Data;
@@ -42,7 +43,7 @@ public static class CatalogSeed
         await using var ownTransaction = catalog.Database.CurrentTransaction is null
             ? await catalog.Database.BeginTransactionAsync(cancellationToken)
             : null;
-        await catalog.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7261734)", cancellationToken);
+        await catalog.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.CatalogSeed})", cancellationToken);
         if (await catalog.Brands.AnyAsync(cancellationToken))
         {
             return;

@@ -1,0 +1,40 @@
+using AspireShop.Contracts;
+using AspireShop.Ordering.Catalog;
+using AspireShop.Ordering.Sharding;
+using AspireShop.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+using Ordering.Api.Buyers;
+using Ordering.Api.Operations;
+using Ordering.Api.Schema;
+
+namespace Ordering.Api.Orders;
+
+public static class OrderIntakeServices
+{
+    /// <summary>
+    /// Order intake: the order shards and their map, the order directory in the catalog database (migrated here, as
+    /// the schema's owner), prices from the catalog, the outbox relays to the broker, and buyer authentication.
+    /// </summary>
+    public static IHostApplicationBuilder AddOrderIntake(this IHostApplicationBuilder builder)
+    {
+        builder.AddOrderShards();
+        builder.AddNpgsqlDbContext<OrderDirectoryDbContext>(ResourceNames.CatalogDb, configureDbContextOptions: options =>
+            options.UseNpgsql(npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", OrderDirectoryDbContext.Schema)));
+        builder.Services.AddDatabaseInitializer<OrderingSchemaInitializer>(OrderingSchemaInitializer.HealthCheckName);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<OrderShardContexts>();
+        builder.Services.AddSingleton<CatalogProducts>();
+
+        builder.AddRabbitMQClient(ResourceNames.Messaging);
+        builder.Services.AddSingleton<OrderOutboxSignals>();
+        builder.Services.AddHostedService<OrderOutboxRelay>();
+
+        builder.Services.AddSingleton<OrderingApiMetrics>();
+        builder.Services.AddHostedService<OrderShardSampler>();
+
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, OrderingJsonContext.Default));
+        builder.AddBuyerAuthentication();
+        return builder;
+    }
+}

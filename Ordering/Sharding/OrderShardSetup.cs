@@ -1,0 +1,47 @@
+using AspireShop.Contracts;
+using AspireShop.Ordering.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace AspireShop.Ordering.Sharding;
+
+/// <summary>Brings every order shard's schema up to date and, on first start, writes the shard map.</summary>
+public static class OrderShardSetup
+{
+    public static async Task EnsureAsync(OrderDirectoryDbContext directory, OrderShardContexts shards, CancellationToken cancellationToken)
+    {
+        await directory.Database.MigrateAsync(cancellationToken);
+        foreach (var shard in shards.Map.Shards)
+        {
+            await using var ordering = shards.Create(shard);
+            await ordering.Database.MigrateAsync(cancellationToken);
+        }
+
+        // One replica writes the map; the others wait on the lock, then find it written. Each shard's ownership rows
+        // go first and the map last: a start that dies half-way finds the map still empty and does it all again, and
+        // once the map exists (buckets may have moved since) ownership is never written from the initial layout.
+        // The directory's connection retries transient failures, so the unit runs through its execution strategy.
+        await directory.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
+        {
+            directory.ChangeTracker.Clear();
+            await using var transaction = await directory.Database.BeginTransactionAsync(ct);
+            await directory.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.InitialShardMap})", ct);
+            if (await directory.BucketMap.AnyAsync(ct))
+            {
+                return;
+            }
+
+            var owners = OrderShardMap.InitialOwners(shards.Map.Shards.Count);
+            foreach (var shard in shards.Map.Shards)
+            {
+                var buckets = Enumerable.Range(0, OrderBuckets.Count).Where(bucket => owners[bucket] == shard.Number).ToArray();
+                await using var ordering = shards.Create(shard);
+                await ordering.OwnAsync(buckets, ct);
+            }
+
+            directory.BucketMap.AddRange(owners.Select((shard, bucket) => new BucketAssignment { Bucket = bucket, Shard = shard }));
+            await directory.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }, cancellationToken);
+        await shards.Map.RefreshAsync(cancellationToken);
+    }
+}
