@@ -1,8 +1,11 @@
 using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Sharding;
+using AspireShop.ServiceDefaults.Resilience;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
+using Polly;
+using Polly.Registry;
 
 namespace Ordering.Api.Sharding;
 
@@ -19,10 +22,10 @@ public sealed class BucketMoveFailedException(string message) : Exception(messag
 /// and retry), copy what changed meanwhile, verify, give the target ownership and switch the map, delete
 /// the source's rows. Each step can be repeated, so a move that died half-way is finished by running it again.
 /// </summary>
-public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbContext directory, TimeProvider clock, ILogger<BucketMover> logger)
+public sealed class BucketMover(
+    OrderShardContexts shards, OrderDirectoryDbContext directory, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, ILogger<BucketMover> logger)
 {
     private static readonly TimeSpan FreezeLockTimeout = TimeSpan.FromSeconds(5);
-    private const int FreezeAttempts = 3;
 
     public async Task<BucketMoveReport> MoveAsync(int bucket, int toShard, CancellationToken cancellationToken)
     {
@@ -177,27 +180,29 @@ public sealed class BucketMover(OrderShardContexts shards, OrderDirectoryDbConte
     /// <summary>
     /// Ends the shard's ownership of the bucket: takes it exclusively (waiting for the transactions holding it; later
     /// ones queue behind and then find it gone) and deletes its ownership row. Each attempt waits at most
-    /// <see cref="FreezeLockTimeout"/>, so a stuck holder makes the move fail cleanly rather than hang the bucket.
+    /// <see cref="FreezeLockTimeout"/> (<see cref="ShopResilience.LockTimeout"/> makes three), so a stuck holder makes
+    /// the move fail cleanly rather than hang the bucket.
     /// </summary>
     private async Task FreezeAsync(OrderShard shard, int bucket, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get($"freeze bucket {bucket} on {shard.Name}", cancellationToken);
+        try
         {
-            try
+            await pipelines.GetPipeline(ShopResilience.LockTimeout).ExecuteAsync(async context =>
             {
                 await using var db = shards.Create(shard);
-                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                await db.Database.ExecuteSqlAsync($"SELECT set_config('lock_timeout', {$"{FreezeLockTimeout.TotalMilliseconds}ms"}, true)", cancellationToken);
+                await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+                await db.Database.ExecuteSqlAsync(
+                    $"SELECT set_config('lock_timeout', {$"{FreezeLockTimeout.TotalMilliseconds}ms"}, true)", context.CancellationToken);
                 await BucketOwnership.TakeExclusivelyAsync(
-                    (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(), bucket, cancellationToken);
-                await db.OwnedBuckets.Where(b => b.Bucket == bucket).ExecuteDeleteAsync(cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return;
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < FreezeAttempts)
-            {
-                logger.LogWarning("Freezing bucket {Bucket} on {Shard}: still held after {Wait}; trying again.", bucket, shard.Name, FreezeLockTimeout);
-            }
+                    (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(), bucket, context.CancellationToken);
+                await db.OwnedBuckets.Where(b => b.Bucket == bucket).ExecuteDeleteAsync(context.CancellationToken);
+                await transaction.CommitAsync(context.CancellationToken);
+            }, context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 

@@ -38,6 +38,12 @@ public static class ShopResilience
     /// </summary>
     public const string BriefDatabaseWait = "brief-database-wait";
 
+    /// <summary>
+    /// Work that takes a lock under PostgreSQL's <c>lock_timeout</c> (a bucket move's freeze): tried three times, each
+    /// waiting that long for the lock, then the failure goes to the caller rather than the work hanging on a stuck holder.
+    /// </summary>
+    public const string LockTimeout = "lock-timeout";
+
     public static IServiceCollection AddShopResilience(this IServiceCollection services)
     {
         services.AddResiliencePipeline(UntilStopped, pipeline => pipeline.AddRetry(new RetryStrategyOptions
@@ -64,6 +70,12 @@ public static class ShopResilience
             BackoffType = DelayBackoffType.Exponential,
             Delay = TimeSpan.FromMilliseconds(25),
             MaxDelay = TimeSpan.FromMilliseconds(400),
+        }));
+        services.AddResiliencePipeline(LockTimeout, pipeline => pipeline.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<DbException>(e => e.SqlState == "55P03"),
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.Zero,
         }));
         return services;
     }

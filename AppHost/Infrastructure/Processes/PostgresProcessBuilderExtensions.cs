@@ -2,6 +2,8 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace AspireShop.AppHost.Infrastructure.Processes;
 
@@ -141,25 +143,31 @@ public static class PostgresProcessBuilderExtensions
 
         // A clone can fail for passing reasons (the primary busy with another standby's clone, a connection reset):
         // retry a few times from an empty folder before giving the resource up.
-        for (var attempt = 1; ; attempt++)
+        var retry = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<InvalidOperationException>(),
+                MaxRetryAttempts = 2,
+                BackoffType = DelayBackoffType.Linear,
+                Delay = TimeSpan.FromSeconds(1),
+                OnRetry = args =>
+                {
+                    logger.LogWarning("Cloning the primary failed (attempt {Attempt}): {Problem}; retrying.",
+                        args.AttemptNumber + 1, args.Outcome.Exception?.Message);
+                    return default;
+                },
+            })
+            .Build();
+        await retry.ExecuteAsync(async ct =>
         {
-            await PrepareEmptyDirectoryAsync(standby, account, cancellationToken);
-            try
-            {
-                await RunAsAsync(account, binaries.PgBaseBackup,
-                    ["-h", "localhost", "-p", primaryPort!, "-U", PostgresProcessResource.SuperUser, "-D", standby.DataDirectory,
-                     "-X", "stream", "-S", standby.SlotName, "-R", "--no-sync"],
-                    logger,
-                    environment: new Dictionary<string, string> { ["PGPASSWORD"] = password },
-                    cancellationToken: cancellationToken);
-                return;
-            }
-            catch (InvalidOperationException e) when (attempt < 3)
-            {
-                logger.LogWarning("Cloning the primary failed (attempt {Attempt}): {Problem}; retrying.", attempt, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
-            }
-        }
+            await PrepareEmptyDirectoryAsync(standby, account, ct);
+            await RunAsAsync(account, binaries.PgBaseBackup,
+                ["-h", "localhost", "-p", primaryPort!, "-U", PostgresProcessResource.SuperUser, "-D", standby.DataDirectory,
+                 "-X", "stream", "-S", standby.SlotName, "-R", "--no-sync"],
+                logger,
+                environment: new Dictionary<string, string> { ["PGPASSWORD"] = password },
+                cancellationToken: ct);
+        }, cancellationToken);
     }
 
     private static async Task PrepareEmptyDirectoryAsync(PostgresProcessResource server, ServiceAccount account, CancellationToken cancellationToken)
