@@ -1,6 +1,7 @@
 using AspireShop.AppHost;
 using AspireShop.AppHost.Infrastructure;
 using AspireShop.Contracts;
+using AspireShop.Hosting.Processes;
 using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);

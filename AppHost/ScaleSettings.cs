@@ -1,4 +1,5 @@
 using AspireShop.AppHost.Infrastructure;
+using AspireShop.Hosting.Processes;
 using Microsoft.Extensions.Configuration;
 
 namespace AspireShop.AppHost;

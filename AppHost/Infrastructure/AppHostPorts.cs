@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using AspireShop.Hosting.Processes;
 
 namespace AspireShop.AppHost.Infrastructure;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AspireShop.Hosting.Processes;
 
 namespace AspireShop.AppHost.Infrastructure;
 

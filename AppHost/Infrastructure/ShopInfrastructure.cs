@@ -1,6 +1,6 @@
 using AspireShop.AppHost.Infrastructure.Containers;
-using AspireShop.AppHost.Infrastructure.Processes;
 using AspireShop.Contracts;
+using AspireShop.Hosting.Processes;
 
 namespace AspireShop.AppHost.Infrastructure;
 

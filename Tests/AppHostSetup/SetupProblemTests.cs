@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using AspireShop.AppHost.Infrastructure;
-using AspireShop.AppHost.Infrastructure.Processes;
+using AspireShop.Hosting.Processes;
 
 namespace Tests.AppHostSetup;
 

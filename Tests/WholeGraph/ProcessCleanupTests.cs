@@ -1,4 +1,4 @@
-using AspireShop.AppHost.Infrastructure.Processes;
+using AspireShop.Hosting.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit.Abstractions;

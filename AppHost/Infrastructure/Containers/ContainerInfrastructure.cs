@@ -1,4 +1,5 @@
 using AspireShop.Contracts;
+using AspireShop.Hosting.Processes;
 namespace AspireShop.AppHost.Infrastructure.Containers;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using AspireShop.Hosting.Processes;
 namespace AspireShop.AppHost.Infrastructure.Containers;
 
 public static class PostgresStandbyContainerBuilderExtensions

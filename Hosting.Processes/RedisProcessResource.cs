@@ -1,4 +1,4 @@
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>A Redis server run as a local process (redis-server), password protected, its data kept in an append-only file.</summary>
 public sealed class RedisProcessResource(string name, string command, string dataDirectory, ParameterResource password)

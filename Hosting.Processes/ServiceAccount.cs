@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// Who a backing server runs as. PostgreSQL refuses to run as root, and CI and containers run the AppHost as root,
@@ -8,7 +8,7 @@ namespace AspireShop.AppHost.Infrastructure.Processes;
 /// than forking (unlike su or runuser), so the process the orchestrator watches and stops is the server itself and
 /// nothing is left behind when it stops. As a normal user everything simply runs as that user.
 /// </summary>
-internal sealed record ServiceAccount(string? UserName)
+public sealed record ServiceAccount(string? UserName)
 {
     private const string SetPriv = "/usr/bin/setpriv";
 

@@ -1,4 +1,4 @@
-namespace AspireShop.AppHost.Infrastructure;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// The machine is not ready to run the shop (a prerequisite is missing, a port is taken, a data folder is in use).

@@ -2,7 +2,7 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 [UnsupportedOSPlatform("windows")]
 public static class RabbitMQProcessBuilderExtensions
@@ -12,7 +12,7 @@ public static class RabbitMQProcessBuilderExtensions
     /// so it never collides with a system RabbitMQ or another AppHost. The management UI is an HTTP endpoint shown in
     /// the dashboard.
     /// </summary>
-    internal static IResourceBuilder<RabbitMQProcessResource> AddRabbitMQProcess(
+    public static IResourceBuilder<RabbitMQProcessResource> AddRabbitMQProcess(
         this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot)
     {
         var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false)).Resource;

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// Runs a short set-up tool (initdb, pg_basebackup, chown) to completion before a server starts, copying its output
 /// into the resource's log in the dashboard and failing with the tool's last words when it fails.
 /// </summary>
-internal static class ToolRunner
+public static class ToolRunner
 {
     public static async Task RunAsync(
         string program,

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// Where every running replica of every service listens (its own port, from the ASPNETCORE_URLS the orchestrator
@@ -16,7 +16,7 @@ namespace AspireShop.AppHost.Infrastructure.Processes;
 /// </list>
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-internal sealed class ReplicaDirectory(ResourceNotificationService notifications, PrometheusProcessResource prometheus, ProcessDataRoot dataRoot)
+public sealed class ReplicaDirectory(ResourceNotificationService notifications, PrometheusProcessResource prometheus, ProcessDataRoot dataRoot)
     : BackgroundService
 {
     private readonly Dictionary<string, (string Service, Uri[] Urls)> _running = [];

@@ -1,10 +1,10 @@
 using System.Runtime.Versioning;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 [UnsupportedOSPlatform("windows")]
-internal static class PrometheusProcessBuilderExtensions
+public static class PrometheusProcessBuilderExtensions
 {
     /// <summary>
     /// Prometheus from the installed binary, with the configuration and alert rules kept in the repository

@@ -1,4 +1,4 @@
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>A RabbitMQ node run as a local process (the Erlang VM started by rabbitmq-server), with the management UI.</summary>
 public sealed class RabbitMQProcessResource(string name, string command, string dataDirectory, ParameterResource password)

@@ -1,13 +1,13 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// Healthy once something accepts TCP connections on the endpoint's target port. Written here because the
 /// library one (AspNetCore.HealthChecks.Network) is not among the packages served here, and this is all epmd needs.
 /// </summary>
-internal sealed class TcpPortHealthCheck(EndpointReference endpoint) : IHealthCheck
+public sealed class TcpPortHealthCheck(EndpointReference endpoint) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace AspireShop.AppHost.Infrastructure;
+namespace AspireShop.Hosting.Processes;
 
 public static class StartupHealthPollingExtensions
 {

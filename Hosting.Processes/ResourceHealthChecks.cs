@@ -1,12 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
 
-namespace AspireShop.AppHost.Infrastructure;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// Health checks the AppHost runs against its own backing resources, using the same connection strings the services
 /// get. The connection string is read when a check runs: endpoints are allocated only once the application starts.
 /// </summary>
-internal static class ResourceHealthChecks
+public static class ResourceHealthChecks
 {
     public static string AddNpgSqlCheck(this IDistributedApplicationBuilder builder, IResourceWithConnectionString resource)
     {

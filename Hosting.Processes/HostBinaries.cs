@@ -1,10 +1,10 @@
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// The installed server programs processes mode runs. Located once, before anything starts, so a missing one is
 /// reported as a single line with the package that provides it instead of a resource that never becomes healthy.
 /// </summary>
-internal sealed record HostBinaries(
+public sealed record HostBinaries(
     string PostgresBinDirectory,
     string RedisServer,
     string RabbitMQServer,
@@ -15,7 +15,7 @@ internal sealed record HostBinaries(
     public string InitDb => Path.Combine(PostgresBinDirectory, "initdb");
     public string PgBaseBackup => Path.Combine(PostgresBinDirectory, "pg_basebackup");
 
-    public static HostBinaries Locate(InfrastructureSettings settings)
+    public static HostBinaries Locate(ServerProgramSettings settings)
     {
         var postgresBin = settings.PostgresBinDirectory is { Length: > 0 } configured
             ? configured
@@ -89,3 +89,6 @@ internal sealed record HostBinaries(
 
     private static string? DirectoryOf(string? path) => path is null ? null : Path.GetDirectoryName(path);
 }
+
+/// <summary>Where the server programs are when they are not in their Debian places (null: look there and on PATH).</summary>
+public sealed record ServerProgramSettings(string? PostgresBinDirectory, string? RedisServerPath, string? RabbitMQServerPath, string? PrometheusPath);

@@ -1,7 +1,7 @@
 using System.Runtime.Versioning;
 using System.Text;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>A running process that carries a data root's marker in its environment.</summary>
 public sealed record BackingProcess(int Id, string Name);

@@ -3,10 +3,10 @@ using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
-/// The one folder under which processes mode keeps every server's data (see <see cref="InfrastructureSettings.DataRoot"/>).
+/// The one folder under which processes mode keeps every server's data (the AppHost's <c>Infrastructure:DataRoot</c>).
 /// Claiming it takes an exclusive lock for the AppHost's lifetime, refuses to touch it while servers from an earlier
 /// run still use it, and then empties it so every run starts from a known state.
 /// </summary>
@@ -70,10 +70,10 @@ public sealed class ProcessDataRoot : IDisposable
     /// <summary>Releases the lock when the application is disposed (a test host may start another one in-process).</summary>
     public void Dispose() => _lock.Dispose();
 
-    internal static ProcessDataRoot Claim(IDistributedApplicationBuilder builder, InfrastructureSettings settings)
+    public static ProcessDataRoot Claim(IDistributedApplicationBuilder builder, string? configuredRoot)
     {
         var repositoryRoot = System.IO.Path.GetDirectoryName(builder.AppHostDirectory.TrimEnd('/')) ?? builder.AppHostDirectory;
-        var (root, notice) = Locate(settings.DataRoot, repositoryRoot);
+        var (root, notice) = Locate(configuredRoot, repositoryRoot);
         if (notice is not null)
         {
             Console.WriteLine($"AspireShop: {notice}");

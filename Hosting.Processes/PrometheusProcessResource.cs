@@ -1,4 +1,4 @@
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// Prometheus run as a local process, scraping every replica of every service: <see cref="ReplicaDirectory"/>

@@ -1,4 +1,4 @@
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 /// <summary>
 /// A PostgreSQL server run as a local process from the installed binaries: the primary, or a streaming standby of

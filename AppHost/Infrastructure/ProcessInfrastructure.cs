@@ -1,8 +1,9 @@
 using System.Runtime.Versioning;
 using AspireShop.Contracts;
+using AspireShop.Hosting.Processes;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.AppHost.Infrastructure;
 
 /// <summary>
 /// The shop's backing servers as local processes from installed binaries: for machines without a container runtime.
@@ -14,15 +15,16 @@ internal static class ProcessInfrastructure
 {
     public static ShopInfrastructure Add(IDistributedApplicationBuilder builder, InfrastructureSettings settings)
     {
-        var binaries = HostBinaries.Locate(settings);
-        var dataRoot = ProcessDataRoot.Claim(builder, settings);
+        var binaries = HostBinaries.Locate(
+            new ServerProgramSettings(settings.PostgresBinDirectory, settings.RedisServerPath, settings.RabbitMQServerPath, settings.PrometheusPath));
+        var dataRoot = ProcessDataRoot.Claim(builder, settings.DataRoot);
         builder.Services.AddSingleton(dataRoot);
 
         var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, "postgres-password", special: false)).Resource;
-        var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password)
+        var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password, ShopInfrastructure.PostgresMaxConnections)
             .WithDatabase(ShopInfrastructure.CatalogDatabase);
         var standbys = Enumerable.Range(1, settings.PostgresReplicas)
-            .Select(n => builder.AddPostgresStandbyProcess($"postgres-replica{n}", postgres, binaries, dataRoot))
+            .Select(n => builder.AddPostgresStandbyProcess($"postgres-replica{n}", postgres, binaries, dataRoot, ShopInfrastructure.PostgresMaxConnections))
             .ToList();
 
         var catalogDb = builder.AddConnectionString(
@@ -35,7 +37,7 @@ internal static class ProcessInfrastructure
         // Each order shard: a primary of its own with the orders database.
         var orderShards = Enumerable.Range(1, settings.OrderShards).Select(n =>
         {
-            var shard = builder.AddPostgresProcess($"orders-shard{n}", binaries, dataRoot, password).WithDatabase(ShopInfrastructure.OrdersDatabase);
+            var shard = builder.AddPostgresProcess($"orders-shard{n}", binaries, dataRoot, password, ShopInfrastructure.PostgresMaxConnections).WithDatabase(ShopInfrastructure.OrdersDatabase);
             return (IResourceBuilder<IResourceWithConnectionString>)builder.AddConnectionString(
                     ResourceNames.OrderShard(n), shard.Resource.DatabaseConnectionString(ShopInfrastructure.OrdersDatabase))
                 .WaitFor(shard);

@@ -5,7 +5,7 @@ using Npgsql;
 using Polly;
 using Polly.Retry;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 [UnsupportedOSPlatform("windows")]
 public static class PostgresProcessBuilderExtensions
@@ -15,13 +15,14 @@ public static class PostgresProcessBuilderExtensions
     /// (and the databases added with <see cref="WithDatabase"/>) just before it starts, configured for streaming
     /// replication, listening on localhost only.
     /// </summary>
-    internal static IResourceBuilder<PostgresProcessResource> AddPostgresProcess(
-        this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot, ParameterResource password)
+    public static IResourceBuilder<PostgresProcessResource> AddPostgresProcess(
+        this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot, ParameterResource password,
+        int maxConnections)
     {
         var account = ServiceAccount.ForPostgres();
         var resource = new PostgresProcessResource(name, account.Command(binaries.Postgres), dataRoot.For(name), password, primary: null);
 
-        return builder.AddPostgresServer(resource, binaries, dataRoot, account)
+        return builder.AddPostgresServer(resource, binaries, dataRoot, account, maxConnections)
             .OnBeforeResourceStarted((server, started, ct) => InitialisePrimaryAsync(server, binaries, account, started.Services, ct));
     }
 
@@ -29,15 +30,15 @@ public static class PostgresProcessBuilderExtensions
     /// Adds a hot standby of <paramref name="primary"/>: once the primary is healthy it is cloned with pg_basebackup
     /// through a replication slot of its own, and then follows the primary by streaming replication (read-only).
     /// </summary>
-    internal static IResourceBuilder<PostgresProcessResource> AddPostgresStandbyProcess(
+    public static IResourceBuilder<PostgresProcessResource> AddPostgresStandbyProcess(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PostgresProcessResource> primary,
-        HostBinaries binaries, ProcessDataRoot dataRoot)
+        HostBinaries binaries, ProcessDataRoot dataRoot, int maxConnections)
     {
         var account = ServiceAccount.ForPostgres();
         var resource = new PostgresProcessResource(name, account.Command(binaries.Postgres), dataRoot.For(name), primary.Resource.Password, primary.Resource);
         var primaryPort = primary.Resource.Endpoint.Property(EndpointProperty.TargetPort);
 
-        return builder.AddPostgresServer(resource, binaries, dataRoot, account)
+        return builder.AddPostgresServer(resource, binaries, dataRoot, account, maxConnections)
             .WithParentRelationship(primary)
             .WaitFor(primary)
             // The connection info is given on the command line rather than left to the clone's configuration,
@@ -60,7 +61,7 @@ public static class PostgresProcessBuilderExtensions
 
     private static IResourceBuilder<PostgresProcessResource> AddPostgresServer(
         this IDistributedApplicationBuilder builder, PostgresProcessResource resource, HostBinaries binaries,
-        ProcessDataRoot dataRoot, ServiceAccount account)
+        ProcessDataRoot dataRoot, ServiceAccount account, int maxConnections)
     {
         var healthCheckKey = builder.AddNpgSqlCheck(resource);
 
@@ -74,7 +75,7 @@ public static class PostgresProcessBuilderExtensions
             // Standbys refuse to start with lower replication or connection limits than their primary: every server
             // gets the same.
             .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16",
-                "-c", $"max_connections={ShopInfrastructure.PostgresMaxConnections}")
+                "-c", $"max_connections={maxConnections}")
             .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
             .WithHealthCheck(healthCheckKey)
             .WithStartupHealthPolling();

@@ -1,6 +1,6 @@
 using System.Runtime.Versioning;
 
-namespace AspireShop.AppHost.Infrastructure.Processes;
+namespace AspireShop.Hosting.Processes;
 
 [UnsupportedOSPlatform("windows")]
 public static class RedisProcessBuilderExtensions
@@ -10,7 +10,7 @@ public static class RedisProcessBuilderExtensions
     /// like a container without a volume); the password is written to a config file in its data folder rather than
     /// passed on the command line, where any local user could read it.
     /// </summary>
-    internal static IResourceBuilder<RedisProcessResource> AddRedisProcess(
+    public static IResourceBuilder<RedisProcessResource> AddRedisProcess(
         this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot)
     {
         var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false)).Resource;
