@@ -1,6 +1,6 @@
 using Web.Blazor.Catalog;
 
-namespace Tests.Web;
+namespace Tests.Unit.Web;
 
 /// <summary>The site's least-requests choice among Catalog.Api replicas.</summary>
 public sealed class LeastRequestsTests
