@@ -13,9 +13,6 @@ namespace Tests.Catalog;
 [Collection(ShopGraphCollection.Name)]
 public sealed class CatalogScaleTests(ShopGraphFixture graph)
 {
-    // Seeded products no other test reads, so nothing has cached them before these tests run.
-    private const int ReplicaProbeProductId = 97;
-
     [Fact]
     public async Task PlainReadsComeFromTheReplicaAndReadYourWritesFromThePrimary()
     {
@@ -23,17 +20,18 @@ public sealed class CatalogScaleTests(ShopGraphFixture graph)
         await using var standby = await OpenAsync(await StandbyConnectionStringAsync());
         await using var primary = await OpenAsync(await graph.App.GetConnectionStringAsync("catalogdb"));
         using var api = graph.App.CreateHttpClient("catalog-api");
+        var probe = (await TestProducts.CreateAsync(graph.App)).Id;
 
         // The standby keeps answering reads, from the state it had when replay was paused.
         await ExecuteAsync(standby, "SELECT pg_wal_replay_pause()");
         try
         {
-            await ExecuteAsync(primary, $"UPDATE products SET \"Description\" = '{marker}' WHERE \"Id\" = {ReplicaProbeProductId}");
+            await ExecuteAsync(primary, $"UPDATE products SET \"Description\" = '{marker}' WHERE \"Id\" = {probe}");
 
-            var plain = await api.GetFromJsonAsync<ProductDto>($"/api/v1/products/{ReplicaProbeProductId}");
+            var plain = await api.GetFromJsonAsync<ProductDto>($"/api/v1/products/{probe}");
             Assert.NotEqual(marker, plain!.Description);
 
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/products/{ReplicaProbeProductId}");
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/products/{probe}");
             request.Headers.Add(ReadConsistency.HeaderName, ReadConsistency.TokenFor(DateTimeOffset.UtcNow));
             using var ownWrite = await api.SendAsync(request);
             Assert.Equal(marker, (await ownWrite.Content.ReadFromJsonAsync<ProductDto>())!.Description);
@@ -42,7 +40,7 @@ public sealed class CatalogScaleTests(ShopGraphFixture graph)
         finally
         {
             await ExecuteAsync(standby, "SELECT pg_wal_replay_resume()");
-            await RefreshThroughTheApiAsync(ReplicaProbeProductId);
+            await RefreshThroughTheApiAsync(probe);
         }
     }
 
@@ -50,12 +48,13 @@ public sealed class CatalogScaleTests(ShopGraphFixture graph)
     public async Task ReadsKeepWorkingWhileRedisIsDownAndHealthSaysDegraded()
     {
         using var api = graph.App.CreateHttpClient("catalog-api");
+        var uncached = await TestProducts.CreateAsync(graph.App);
 
         await using (await graph.App.StopAsync("cache"))
         {
-            using var page = await api.GetAsync($"/api/v1/products?search=tundra&pageSize=7");
+            using var page = await api.GetAsync($"/api/v1/products?search={Uri.EscapeDataString(uncached.Name)}&pageSize=7");
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-            using var product = await api.GetAsync("/api/v1/products/98");
+            using var product = await api.GetAsync($"/api/v1/products/{uncached.Id}");
             Assert.Equal(HttpStatusCode.OK, product.StatusCode);
 
             using var health = JsonDocument.Parse(await api.GetStringAsync("/health"));
