@@ -97,20 +97,21 @@ public sealed class SmtpMailTests : IAsyncLifetime
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         })!;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
+        var server = _server;
+        var accepting = await Eventually.UntilAsync(async () =>
         {
             try
             {
                 using var probe = new TcpClient();
                 await probe.ConnectAsync(IPAddress.Loopback, _port);
-                return;
+                return true;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !_server.HasExited)
+            catch (SocketException)
             {
-                await Task.Delay(50);
+                return false;
             }
-        }
+        }, up => up || server.HasExited, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(50));
+        Assert.True(accepting, $"the SMTP server did not listen on port {_port}{(server.HasExited ? $": it exited ({await server.StandardError.ReadToEndAsync()})" : "")}");
     }
 
     private void StopServer()
@@ -128,11 +129,8 @@ public sealed class SmtpMailTests : IAsyncLifetime
     private async Task<List<MimeMessage>> ReceivedAsync(int expected)
     {
         var inbox = Path.Combine(_maildir, "new");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while ((Directory.Exists(inbox) ? Directory.GetFiles(inbox).Length : 0) < expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.UntilAsync(() => Directory.Exists(inbox) ? Directory.GetFiles(inbox).Length : 0, count => count >= expected,
+            TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
 
         var messages = new List<MimeMessage>();
         foreach (var file in Directory.GetFiles(inbox))

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Ordering.Api.Orders;
+using Tests.Catalog;
 using Tests.Ordering;
 using Tests.WholeGraph;
 
@@ -14,16 +15,17 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
     public async Task ServicesServeTheirMetricsForPrometheus()
     {
         // A catalog read and an order, so the shop's counters have something to count.
+        var product = await TestProducts.CreateAsync(graph.App);
         using (var api = graph.App.CreateHttpClient("catalog-api"))
         {
-            (await api.GetAsync("/api/v1/products/65")).EnsureSuccessStatusCode();
+            (await api.GetAsync($"/api/v1/products/{product.Id}")).EnsureSuccessStatusCode();
         }
 
         using (var buyer = await BuyerTokens.ClientForAsync(graph.App, $"metrics-{Guid.NewGuid():N}"))
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders")
             {
-                Content = JsonContent.Create(new SubmitOrderRequest([new(65, 1)], "Ada Lovelace", "ada@example.com",
+                Content = JsonContent.Create(new SubmitOrderRequest([new(product.Id, 1)], "Ada Lovelace", "ada@example.com",
                     new AddressRequest("1 Bench Road", "Leeds", "LS1 1AA", "United Kingdom"))),
             };
             request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
@@ -43,25 +45,17 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
     public async Task PrometheusScrapesEveryReplicaOfEveryService()
     {
         // One target per replica: two of each service.
+        string[] jobs = ["catalog-api", "catalog-api", "ordering-api", "ordering-api", "ordering-worker", "ordering-worker", "web-blazor", "web-blazor"];
         using var prometheus = new HttpClient { BaseAddress = graph.App.GetEndpoint("prometheus", "http") };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        List<(string Job, string Health)> targets;
-        do
+        var targets = await Eventually.UntilAsync(async () =>
         {
             using var answer = JsonDocument.Parse(await prometheus.GetStringAsync("/api/v1/targets?state=active"));
-            targets = [.. answer.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
-                .Select(t => (t.GetProperty("labels").GetProperty("job").GetString()!, t.GetProperty("health").GetString()!))];
-            if (targets.Count == 6 && targets.All(t => t.Health == "up"))
-            {
-                break;
-            }
+            return answer.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
+                .Select(t => (Job: t.GetProperty("labels").GetProperty("job").GetString()!, Health: t.GetProperty("health").GetString()!))
+                .ToList();
+        }, found => found.Count == jobs.Length && found.All(t => t.Health == "up"), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
 
-            await Task.Delay(500);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        Assert.Equal(["catalog-api", "catalog-api", "ordering-api", "ordering-api", "ordering-worker", "ordering-worker", "web-blazor", "web-blazor"],
-            targets.Select(t => t.Job).Order());
+        Assert.Equal(jobs, targets.Select(t => t.Job).Order());
         Assert.All(targets, t => Assert.Equal("up", t.Health));
     }
 
@@ -71,20 +65,13 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
     /// </summary>
     private async Task ScrapeUntilAsync(string service, params string[] expected)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        string[] missing;
-        do
+        var missing = await Eventually.UntilAsync(async () =>
         {
             using var client = graph.App.CreateHttpClient(service);
             client.DefaultRequestHeaders.ConnectionClose = true;
             var metrics = await client.GetStringAsync("/metrics");
-            missing = [.. expected.Where(series => !metrics.Contains(series, StringComparison.Ordinal))];
-            if (missing.Length > 0)
-            {
-                await Task.Delay(500);
-            }
-        }
-        while (missing.Length > 0 && DateTime.UtcNow < deadline);
+            return expected.Where(series => !metrics.Contains(series, StringComparison.Ordinal)).ToArray();
+        }, absent => absent.Length == 0, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
 
         Assert.True(missing.Length == 0, $"{service} /metrics lacks {string.Join(", ", missing)}");
     }

@@ -44,20 +44,13 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public IReadOnlyList<CollectedLog> Logs => [.. _logs];
 
-    public async Task<IReadOnlyList<CollectedSpan>> WaitForTraceAsync(string traceId, Func<IReadOnlyList<CollectedSpan>, bool> complete, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var trace = _spans.Where(s => s.TraceId == traceId).ToList();
-            if (complete(trace) || DateTime.UtcNow > deadline)
-            {
-                return trace;
-            }
+    /// <summary>The spans of the trace once <paramref name="complete"/> says they are all there, or what has arrived by the timeout.</summary>
+    public Task<IReadOnlyList<CollectedSpan>> WaitForTraceAsync(string traceId, Func<IReadOnlyList<CollectedSpan>, bool> complete, TimeSpan timeout)
+        => Eventually.UntilAsync<IReadOnlyList<CollectedSpan>>(() => [.. _spans.Where(s => s.TraceId == traceId)], complete, timeout);
 
-            await Task.Delay(100);
-        }
-    }
+    /// <summary>The first log record that matches, once the services have exported it; null if none arrived by the timeout.</summary>
+    public Task<CollectedLog?> WaitForLogAsync(Func<CollectedLog, bool> match, TimeSpan timeout)
+        => Eventually.UntilAsync(() => _logs.FirstOrDefault(match), log => log is not null, timeout);
 
     private async Task ReceiveAsync()
     {

@@ -12,13 +12,11 @@ namespace Tests.Observability;
 [Collection(ShopGraphCollection.Name)]
 public sealed class PurchaseTraceTests(ShopGraphFixture graph)
 {
-    private const int ProductId = 64;
-
     [Fact]
     public async Task TheWorkersConsumeSpanIsInTheSameTraceAsTheCheckoutRequest()
     {
         using var shopper = new ShopFrontClient(graph.App.GetEndpoint("web-blazor"));
-        await shopper.AddToCartAsync(ProductId, 1);
+        await shopper.AddToCartAsync((await TestProducts.CreateAsync(graph.App)).Id, 1);
         var form = await shopper.FilledCheckoutFormAsync();
 
         // The shopper's browser starts the trace (as a traced front end would); the site continues it.
@@ -50,14 +48,8 @@ public sealed class PurchaseTraceTests(ShopGraphFixture graph)
         Assert.True(trace.Any(IsWorkerQuery), hops);
 
         var orderId = orderPage![^36..];
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        CollectedLog? decided;
-        while ((decided = graph.Telemetry.Logs.FirstOrDefault(l => l.Service == "ordering-worker" && l.Attributes.GetValueOrDefault("OrderId") == orderId)) is null
-            && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
+        var decided = await graph.Telemetry.WaitForLogAsync(
+            l => l.Service == "ordering-worker" && l.Attributes.GetValueOrDefault("OrderId") == orderId, TimeSpan.FromSeconds(15));
         Assert.NotNull(decided);
         Assert.Equal(traceId, decided.TraceId);
         Assert.StartsWith("buyer-", decided.Attributes["BuyerId"]);

@@ -16,13 +16,14 @@ public sealed partial class ScaleOutTests(ShopGraphFixture graph)
     [Fact]
     public async Task RequestsToTheCatalogApiAreServedByBothReplicas()
     {
+        var product = await TestProducts.CreateAsync(graph.App);
         var servedBy = new HashSet<string>();
         for (var i = 0; i < 20 && servedBy.Count < 2; i++)
         {
             // A new connection each time: the orchestrator's proxy picks a replica per connection.
             using var api = graph.App.CreateHttpClient("catalog-api");
             api.DefaultRequestHeaders.ConnectionClose = true;
-            using var response = await api.GetAsync("/api/v1/products/67");
+            using var response = await api.GetAsync($"/api/v1/products/{product.Id}");
             response.EnsureSuccessStatusCode();
             servedBy.Add(response.Headers.GetValues("X-Served-By").Single());
         }
@@ -33,6 +34,7 @@ public sealed partial class ScaleOutTests(ShopGraphFixture graph)
     [Fact]
     public async Task TheSiteSpreadsItsCatalogCallsOverBothApiReplicas()
     {
+        var product = await TestProducts.CreateAsync(graph.App);
         var replicas = await graph.App.RunningReplicasAsync("catalog-api");
         Assert.Equal(2, replicas.Count);
         var before = await Task.WhenAll(replicas.Select(replica => CacheLookupsAsync(replica.Http)));
@@ -41,7 +43,7 @@ public sealed partial class ScaleOutTests(ShopGraphFixture graph)
         using var site = graph.App.CreateHttpClient("web-blazor");
         for (var i = 0; i < 20; i++)
         {
-            (await site.GetAsync("/products/67")).EnsureSuccessStatusCode();
+            (await site.GetAsync($"/products/{product.Id}")).EnsureSuccessStatusCode();
         }
 
         var after = await Task.WhenAll(replicas.Select(replica => CacheLookupsAsync(replica.Http)));
@@ -59,24 +61,20 @@ public sealed partial class ScaleOutTests(ShopGraphFixture graph)
         writer.DefaultRequestHeaders.Authorization = new("Bearer", await CatalogAdminTokens.CreateAsync(graph.App, $"scale-{Guid.NewGuid():N}"));
 
         // Both replicas now hold the product in memory.
-        var cached = (await reader.GetFromJsonAsync<ProductDto>("/api/v1/products/66"))!;
-        Assert.Equal(cached, await writer.GetFromJsonAsync<ProductDto>("/api/v1/products/66"));
+        var id = (await TestProducts.CreateAsync(graph.App)).Id;
+        var cached = (await reader.GetFromJsonAsync<ProductDto>($"/api/v1/products/{id}"))!;
+        Assert.Equal(cached, await writer.GetFromJsonAsync<ProductDto>($"/api/v1/products/{id}"));
 
         var newStock = cached.AvailableStock + 7;
-        using (var write = await writer.PutAsJsonAsync("/api/v1/products/66/stock", new StockUpdateRequest(newStock, cached.Version)))
+        using (var write = await writer.PutAsJsonAsync($"/api/v1/products/{id}/stock", new StockUpdateRequest(newStock, cached.Version)))
         {
             write.EnsureSuccessStatusCode();
         }
 
         // Far inside the 10 s the other replica would otherwise keep its in-memory copy (as it did with Microsoft's
         // HybridCache, whose tag removals stay in the calling process): the invalidation reached it through Redis.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(1);
-        ProductDto seen;
-        while ((seen = (await reader.GetFromJsonAsync<ProductDto>("/api/v1/products/66"))!).AvailableStock != newStock && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
+        var seen = await Eventually.UntilAsync(async () => (await reader.GetFromJsonAsync<ProductDto>($"/api/v1/products/{id}"))!,
+            product => product.AvailableStock == newStock, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50));
         Assert.Equal(newStock, seen.AvailableStock);
         Assert.True(CatalogCacheOptions.LocalExpiration >= TimeSpan.FromSeconds(10));
     }

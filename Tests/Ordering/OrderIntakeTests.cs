@@ -155,21 +155,8 @@ public sealed class OrderIntakeTests(ShopGraphFixture graph)
         Assert.True(await OutboxSentAsync(orderId, TimeSpan.FromSeconds(45)), "the order's message was not published after the broker came back");
     }
 
-    private async Task<bool> OutboxSentAsync(Guid orderId, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        do
-        {
-            if (await OrderShardDatabases.SumAsync(graph.App,
-                    """SELECT count(*) FROM ordering.outbox WHERE "Payload"->>'orderId' = @id AND "SentAt" IS NOT NULL""", ("id", orderId.ToString())) > 0)
-            {
-                return true;
-            }
-
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        return false;
-    }
+    private Task<bool> OutboxSentAsync(Guid orderId, TimeSpan within)
+        => Eventually.UntilAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
+                """SELECT count(*) FROM ordering.outbox WHERE "Payload"->>'orderId' = @id AND "SentAt" IS NOT NULL""", ("id", orderId.ToString())) > 0,
+            sent => sent, within);
 }

@@ -27,7 +27,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     [Fact]
     public async Task SubmittedOrderIsConfirmedStockIsReservedAndOneMailIsWritten()
     {
-        const int productId = 8;
+        var productId = (await TestProducts.CreateAsync(graph.App, stock: 100)).Id;
         var before = await StockAsync(productId);
         var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", productId, 2);
 
@@ -41,8 +41,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     [Fact]
     public async Task TwoOrdersForTheLastUnitConfirmOneAndRejectTheOther()
     {
-        const int productId = 9;
-        await SetStockAsync(productId, 1);
+        var productId = (await TestProducts.CreateAsync(graph.App, stock: 1)).Id;
 
         var orders = await Task.WhenAll(
             PlaceAsync($"buyer-{Guid.NewGuid():N}", productId, 1),
@@ -57,7 +56,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     [Fact]
     public async Task RedeliveredMessageChangesNothing()
     {
-        const int productId = 10;
+        var productId = (await TestProducts.CreateAsync(graph.App)).Id;
         var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", productId, 1);
         Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
         var stock = await StockAsync(productId);
@@ -65,7 +64,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         // The broker delivers the same message again (as after a consumer crash before its ack).
         var (messageId, payload) = await OutboxMessageOfAsync(order.Id);
         await PublishAsync(messageId.ToString(), payload);
-        var probe = await PlaceAsync($"buyer-{Guid.NewGuid():N}", 11, 1);
+        var probe = await PlaceAsync($"buyer-{Guid.NewGuid():N}", (await TestProducts.CreateAsync(graph.App)).Id, 1);
         await WaitForFinalStatusAsync(probe);
 
         Assert.Equal(stock, await StockAsync(productId));
@@ -78,36 +77,23 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         var deadLettersBefore = await QueueDepthAsync(OrderTopology.DeadLetterQueue);
         await PublishAsync(Guid.NewGuid().ToString(), "{ this is not an order");
 
-        var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", 12, 1);
+        var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", (await TestProducts.CreateAsync(graph.App)).Id, 1);
         Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
 
         // The other worker may be the one rejecting it, a moment later.
-        var deadline = DateTime.UtcNow + ProcessingWait;
-        while (await QueueDepthAsync(OrderTopology.DeadLetterQueue) <= deadLettersBefore && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.True(await QueueDepthAsync(OrderTopology.DeadLetterQueue) > deadLettersBefore, "the malformed message was not dead-lettered");
+        await Eventually.TrueAsync(async () => await QueueDepthAsync(OrderTopology.DeadLetterQueue) > deadLettersBefore, ProcessingWait,
+            "the malformed message was not dead-lettered");
     }
 
     [Fact]
     public async Task TwoWorkersCompeteForTheOrderQueue()
     {
-        var deadline = DateTime.UtcNow + ProcessingWait;
-        uint consumers;
-        do
+        var consumers = await Eventually.UntilAsync(async () =>
         {
             await using var connection = await ConnectBrokerAsync();
             await using var channel = await connection.CreateChannelAsync();
-            consumers = (await channel.QueueDeclarePassiveAsync(OrderTopology.OrderSubmittedQueue)).ConsumerCount;
-            if (consumers != 2)
-            {
-                await Task.Delay(250);
-            }
-        }
-        while (consumers != 2 && DateTime.UtcNow < deadline);
-
+            return (await channel.QueueDeclarePassiveAsync(OrderTopology.OrderSubmittedQueue)).ConsumerCount;
+        }, count => count == 2, ProcessingWait, TimeSpan.FromMilliseconds(250));
         Assert.Equal(2u, consumers);
     }
 
@@ -115,11 +101,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     public async Task AThousandOrdersThroughAWorkerKilledMidRunAreEachDecidedAndMailedOnce()
     {
         // Plenty of stock for half the products and little for the other half, so orders are both confirmed and rejected.
-        int[] products = [.. Enumerable.Range(40, 10)];
-        foreach (var productId in products)
-        {
-            await SetStockAsync(productId, productId < 45 ? 5_000 : 60);
-        }
+        int[] products = [.. await TestProducts.CreateManyAsync(graph.App, 5, stock: 5_000), .. await TestProducts.CreateManyAsync(graph.App, 5, stock: 60)];
 
         var initialStock = new Dictionary<int, int>();
         foreach (var productId in products)
@@ -212,8 +194,9 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         }
 
         // Exactly one mail per order, and every mail settled in the database.
-        await WaitUntilAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
-            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ("ids", ids)) == 0, TimeSpan.FromMinutes(1));
+        await Eventually.TrueAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ("ids", ids)) == 0, TimeSpan.FromMinutes(1),
+            "every mail settled");
         var mails = Directory.GetFiles(MailPickup, "order-*.eml").Select(Path.GetFileName).ToHashSet();
         Assert.All(ids, id => Assert.Contains($"order-{id}.eml", mails));
         // No half-written mail of these orders is left behind (other tests' mails may be being written right now).
@@ -225,7 +208,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     {
         // A real, non-transient database failure for one real order: a trigger in the catalog refuses every stock
         // change of its product, so each delivery of its OrderSubmitted fails at the reservation.
-        const int poisonProduct = 13;
+        var poisonProduct = (await TestProducts.CreateAsync(graph.App)).Id;
         var stock = await StockAsync(poisonProduct);
         var trigger = $"fail_{Guid.NewGuid():N}";
         await ExecuteOnCatalogAsync($"""
@@ -239,13 +222,12 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
             var poison = await PlaceAsync($"buyer-{Guid.NewGuid():N}", poisonProduct, 1);
             var messageId = (await OutboxMessageOfAsync(poison.Id)).MessageId.ToString();
 
-            string? reason = null;
-            await WaitUntilAsync(async () => (reason = await DeadLetterReasonAsync(messageId)) is not null, ProcessingWait);
+            var reason = await Eventually.UntilAsync<string?>(() => DeadLetterReasonAsync(messageId), value => value is not null, ProcessingWait);
             Assert.Equal("delivery_limit", reason);
             Assert.Equal("Submitted", (await WaitForFinalStatusAsync(poison, TimeSpan.Zero)).Status);
             Assert.Equal(stock, await StockAsync(poisonProduct));
 
-            var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", 12, 1);
+            var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", (await TestProducts.CreateAsync(graph.App)).Id, 1);
             Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
         }
         finally
@@ -272,32 +254,14 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     private async Task<OrderDto> WaitForFinalStatusAsync(PlacedOrder order, TimeSpan? wait = null)
     {
         using var buyer = await BuyerTokens.ClientForAsync(graph.App, order.BuyerId);
-        var deadline = DateTime.UtcNow + (wait ?? ProcessingWait);
-        while (true)
-        {
-            var now = (await buyer.GetFromJsonAsync<OrderDto>($"/api/v1/orders/{order.Id}"))!;
-            if (now.Status != "Submitted" || DateTime.UtcNow > deadline)
-            {
-                return now;
-            }
-
-            await Task.Delay(100);
-        }
+        return await Eventually.UntilAsync(async () => (await buyer.GetFromJsonAsync<OrderDto>($"/api/v1/orders/{order.Id}"))!,
+            now => now.Status != "Submitted", wait ?? ProcessingWait);
     }
 
     // The mail is written just after the commit that makes the order Confirmed, so it can trail the status a little.
-    private async Task<string[]> MailsOfAsync(Guid orderId)
-    {
-        var deadline = DateTime.UtcNow + ProcessingWait;
-        string[] mails;
-        while ((mails = Directory.Exists(MailPickup) ? Directory.GetFiles(MailPickup, $"order-{orderId}.eml") : []).Length == 0
-            && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
-        return mails;
-    }
+    private Task<string[]> MailsOfAsync(Guid orderId)
+        => Eventually.UntilAsync(() => Directory.Exists(MailPickup) ? Directory.GetFiles(MailPickup, $"order-{orderId}.eml") : [],
+            mails => mails.Length > 0, ProcessingWait);
 
     private async Task<int> StockAsync(int productId)
     {
@@ -336,33 +300,19 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
         var worker = Convert.ToInt32(running.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains("Ordering.Worker.dll", await File.ReadAllTextAsync($"/proc/{worker}/cmdline"));
         Process.GetProcessById(worker).Kill(); // SIGKILL
-        await WaitUntilAsync(() => Task.FromResult(notifications.TryGetCurrentState(replica, out var now)
-            && now.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart"), ProcessingWait);
+        await Eventually.TrueAsync(() => notifications.TryGetCurrentState(replica, out var now)
+            && now.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart", ProcessingWait, "the killed worker is not reported stopped");
 
         var commands = graph.App.Services.GetRequiredService<ResourceCommandService>();
         Assert.True((await commands.ExecuteCommandAsync(replica, KnownResourceCommands.StartCommand)).Success);
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        string[] replicas;
-        while ((replicas = await WorkerReplicaNamesAsync()).Length < 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the worker was not restarted; running: {string.Join(", ", replicas)}");
-            await Task.Delay(250);
-        }
+        var replicas = await Eventually.UntilAsync(WorkerReplicaNamesAsync, running => running.Length >= 2, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(250));
+        Assert.True(replicas.Length >= 2, $"the worker was not restarted; running: {string.Join(", ", replicas)}");
     }
 
-    private async Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> orders, TimeSpan timeout)
-        => await WaitUntilAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
-            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Submitted'""", ("ids", orders.ToArray())) == 0, timeout);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"still not done after {timeout}");
-            await Task.Delay(200);
-        }
-    }
+    private Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> orders, TimeSpan timeout)
+        => Eventually.TrueAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Submitted'""", ("ids", orders.ToArray())) == 0, timeout,
+            "every order decided");
 
     /// <summary>Reads the dead-letter queue without taking anything from it: unacknowledged gets go back when the channel closes.</summary>
     private async Task<string?> DeadLetterReasonAsync(string messageId)

@@ -17,14 +17,12 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
 {
     private static readonly AddressRequest Address = new("3 Shard Lane", "York", "YO1 7HH", "United Kingdom");
 
-    // Products 70-79 are these tests' own.
-    private static readonly int[] Products = [.. Enumerable.Range(70, 10)];
 
     [Fact]
     public async Task TwoThousandOrdersFrom200BuyersAreSpreadOverBothShardsAndFoundById()
     {
         Assert.Equal(2, OrderShardDatabases.Count(graph.App));
-        await RaiseStockAsync();
+        var products = await ProductsAsync();
         var buyers = Enumerable.Range(0, 200).Select(i => $"spread-{i}-{Guid.NewGuid():N}").ToList();
         var placed = new ConcurrentBag<(string Buyer, Guid Id)>();
         await Parallel.ForEachAsync(buyers, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (buyer, ct) =>
@@ -32,7 +30,7 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
             using var client = await BuyerTokens.ClientForAsync(graph.App, buyer);
             for (var i = 0; i < 10; i++)
             {
-                placed.Add((buyer, (await SubmitAsync(client, Products[i], Guid.NewGuid().ToString())).Id));
+                placed.Add((buyer, (await SubmitAsync(client, products[i], Guid.NewGuid().ToString())).Id));
             }
         });
         Assert.Equal(2000, placed.Select(p => p.Id).Distinct().Count());
@@ -80,7 +78,7 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
     [Fact]
     public async Task ABucketMovedWhileItsBuyersKeepOrderingLosesAndDuplicatesNothing()
     {
-        await RaiseStockAsync();
+        var products = await ProductsAsync();
         const int bucket = 17;
         var moving = BuyersIn(bucket, 6);
         var others = BuyersIn((bucket + 1) % OrderBuckets.Count, 2);
@@ -97,8 +95,8 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
             while (!stop.IsCancellationRequested)
             {
                 var key = $"{buyer}-{n++}";
-                var first = await SubmitRetryingAsync(client, Products[n % Products.Length], key);
-                var again = await SubmitRetryingAsync(client, Products[n % Products.Length], key);
+                var first = await SubmitRetryingAsync(client, products[n % products.Length], key);
+                var again = await SubmitRetryingAsync(client, products[n % products.Length], key);
                 Assert.Equal(first.Id, again.Id);
                 accepted[key] = (buyer, first);
                 // Below the per-buyer rate limit (50 requests/s).
@@ -165,13 +163,8 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
         return (int)(await command.ExecuteScalarAsync())!;
     }
 
-    private async Task RaiseStockAsync()
-    {
-        foreach (var product in Products)
-        {
-            await CatalogStock.SetAsync(graph.App, product, 1_000_000);
-        }
-    }
+    /// <summary>Products of the test's own, with stock for every order it places.</summary>
+    private Task<int[]> ProductsAsync() => TestProducts.CreateManyAsync(graph.App, 10, stock: 1_000_000);
 
     private static async Task<OrderDto> SubmitAsync(HttpClient buyer, int productId, string idempotencyKey)
     {
@@ -210,16 +203,10 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
         }
     }
 
-    private async Task WaitUntilDecidedAsync(Guid[] ids)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (await OrderShardDatabases.SumAsync(graph.App,
-                   """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Submitted'""", ("ids", ids)) > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "orders are still undecided after 2 minutes");
-            await Task.Delay(250);
-        }
-    }
+    private Task WaitUntilDecidedAsync(Guid[] ids)
+        => Eventually.TrueAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
+                """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Submitted'""", ("ids", ids)) == 0,
+            TimeSpan.FromMinutes(2), "every order decided", TimeSpan.FromMilliseconds(250));
 
     /// <summary>Runs the operator's command as an operator would: Ordering.Api's program with the shop's connection strings.</summary>
     private async Task<(int ExitCode, string Output)> RunShardsCommandAsync(params string[] arguments)

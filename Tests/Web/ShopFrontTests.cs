@@ -15,11 +15,6 @@ namespace Tests.Web;
 [Collection(ShopGraphCollection.Name)]
 public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifetime
 {
-    // Products no other test touches, with stock set by each test.
-    private const int FirstProduct = 60;
-    private const int SecondProduct = 61;
-    private const int SoldOutProduct = 62;
-    private const int LastUnitProduct = 63;
     private static readonly TimeSpan ProcessingWait = TimeSpan.FromSeconds(30);
 
     private IPlaywright _playwright = null!;
@@ -46,10 +41,9 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
     [Fact]
     public async Task ShopperBrowsesFiltersSearchesFillsACartChecksOutAndSeesTheOrderConfirmed()
     {
-        await SetStockAsync(FirstProduct, 50);
-        await SetStockAsync(SecondProduct, 50);
-        var first = await ProductAsync(FirstProduct);
-        var second = await ProductAsync(SecondProduct);
+        var first = await TestProducts.CreateAsync(graph.App, stock: 50);
+        var second = await TestProducts.CreateAsync(graph.App, stock: 50);
+        var (firstProduct, secondProduct) = (first.Id, second.Id);
         var (page, shots) = await NewShopperAsync(nameof(ShopperBrowsesFiltersSearchesFillsACartChecksOutAndSeesTheOrderConfirmed));
 
         await page.GotoAsync("/");
@@ -80,17 +74,17 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
 
         await page.ClickAsync("text=Add to cart");
         await page.WaitForURLAsync(new Regex("/cart$"));
-        await page.GotoAsync($"/products/{SecondProduct}");
+        await page.GotoAsync($"/products/{secondProduct}");
         await page.FillAsync("#quantity", "2");
         await page.ClickAsync("text=Add to cart");
         await page.WaitForURLAsync(new Regex("/cart$"));
         await Assertions.Expect(page.Locator(".cart-line")).ToHaveCountAsync(2);
         await shots.TakeAsync("cart-with-two-products");
 
-        await page.FillAsync($"#quantity-{FirstProduct}", "3");
-        await page.Locator($".cart-line[data-product-id='{FirstProduct}']").GetByText("Update").ClickAsync();
-        await Assertions.Expect(page.Locator($"#quantity-{FirstProduct}")).ToHaveValueAsync("3");
-        await page.Locator($".cart-line[data-product-id='{SecondProduct}']").GetByRole(AriaRole.Button, new() { Name = $"Remove {second.Name}" }).ClickAsync();
+        await page.FillAsync($"#quantity-{firstProduct}", "3");
+        await page.Locator($".cart-line[data-product-id='{firstProduct}']").GetByText("Update").ClickAsync();
+        await Assertions.Expect(page.Locator($"#quantity-{firstProduct}")).ToHaveValueAsync("3");
+        await page.Locator($".cart-line[data-product-id='{secondProduct}']").GetByRole(AriaRole.Button, new() { Name = $"Remove {second.Name}" }).ClickAsync();
         await Assertions.Expect(page.Locator(".cart-line")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator(".cart-total")).ToHaveTextAsync(Money(first.Price * 3));
         await shots.TakeAsync("cart-changed");
@@ -120,21 +114,21 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
     [Fact]
     public async Task SoldOutProductCannotBeAddedAndARejectedOrderShowsWhy()
     {
-        await SetStockAsync(SoldOutProduct, 0);
-        await SetStockAsync(LastUnitProduct, 1);
+        var soldOutProduct = (await TestProducts.CreateAsync(graph.App, stock: 0)).Id;
+        var lastUnitProduct = (await TestProducts.CreateAsync(graph.App, stock: 1)).Id;
         var (page, shots) = await NewShopperAsync(nameof(SoldOutProductCannotBeAddedAndARejectedOrderShowsWhy));
 
-        await page.GotoAsync($"/products/{SoldOutProduct}");
+        await page.GotoAsync($"/products/{soldOutProduct}");
         await Assertions.Expect(page.Locator(".stock")).ToHaveTextAsync("Out of stock");
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Out of stock" })).ToBeDisabledAsync();
         Assert.Equal(0, await page.Locator("form.add-to-cart").CountAsync());
         await shots.TakeAsync("sold-out");
 
         // The last unit is in the cart, then sells elsewhere before this shopper checks out.
-        await page.GotoAsync($"/products/{LastUnitProduct}");
+        await page.GotoAsync($"/products/{lastUnitProduct}");
         await page.ClickAsync("text=Add to cart");
         await page.WaitForURLAsync(new Regex("/cart$"));
-        await SetStockAsync(LastUnitProduct, 0);
+        await SetStockAsync(lastUnitProduct, 0);
         await page.ClickAsync("text=Check out");
         await FillCheckoutAsync(page);
         await page.ClickAsync("text=Place order");
@@ -146,15 +140,15 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
     [Fact]
     public async Task TheSameCartIsSeenWhicheverReplicaAnswers()
     {
-        await SetStockAsync(FirstProduct, 50);
+        var firstProduct = (await TestProducts.CreateAsync(graph.App, stock: 50)).Id;
         using var shopper = new ShopFrontClient(Site);
-        await shopper.AddToCartAsync(FirstProduct, 1);
+        await shopper.AddToCartAsync(firstProduct, 1);
 
         var servedBy = new HashSet<string>();
         for (var i = 0; i < 10; i++)
         {
             using var cart = await shopper.Http.GetAsync("/cart");
-            Assert.Contains($"data-product-id=\"{FirstProduct}\"", await cart.Content.ReadAsStringAsync());
+            Assert.Contains($"data-product-id=\"{firstProduct}\"", await cart.Content.ReadAsStringAsync());
             servedBy.Add(cart.Headers.GetValues("X-Served-By").Single());
         }
 
@@ -164,9 +158,9 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
     [Fact]
     public async Task BrowsingWorksWhileRedisIsDownTheCartSaysItIsUnavailableAndComesBackIntact()
     {
-        await SetStockAsync(SecondProduct, 50);
+        var secondProduct = (await TestProducts.CreateAsync(graph.App, stock: 50)).Id;
         var (page, shots) = await NewShopperAsync(nameof(BrowsingWorksWhileRedisIsDownTheCartSaysItIsUnavailableAndComesBackIntact));
-        await page.GotoAsync($"/products/{SecondProduct}");
+        await page.GotoAsync($"/products/{secondProduct}");
         await page.ClickAsync("text=Add to cart");
         await page.WaitForURLAsync(new Regex("/cart$"));
 
@@ -181,16 +175,16 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
 
         // Redis keeps its data across the restart: the same buyer (the cookie is still readable) finds the same cart.
         await page.GotoAsync("/cart");
-        await Assertions.Expect(page.Locator($".cart-line[data-product-id='{SecondProduct}']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator($".cart-line[data-product-id='{secondProduct}']")).ToHaveCountAsync(1);
         await shots.TakeAsync("cart-back");
     }
 
     [Fact]
     public async Task ARepeatedlySubmittedCheckoutPlacesOneOrder()
     {
-        await SetStockAsync(FirstProduct, 50);
+        var firstProduct = (await TestProducts.CreateAsync(graph.App, stock: 50)).Id;
         using var shopper = new ShopFrontClient(Site);
-        await shopper.AddToCartAsync(FirstProduct, 1);
+        await shopper.AddToCartAsync(firstProduct, 1);
 
         // The same filled-in form sent three times at once, as impatient clicks do.
         var form = await shopper.FilledCheckoutFormAsync();
@@ -216,8 +210,7 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
         // Each replica's circuit breaker lets requests through again once its break is over: wait for both, so the
         // next test finds the site whole.
         var recovered = new HashSet<string>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (recovered.Count < 2 && DateTime.UtcNow < deadline)
+        await Eventually.UntilAsync(async () =>
         {
             using var home = await shopper.Http.GetAsync("/");
             if (!(await home.Content.ReadAsStringAsync()).Contains("catalog is unavailable"))
@@ -225,9 +218,8 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
                 recovered.Add(home.Headers.GetValues("X-Served-By").Single());
             }
 
-            await Task.Delay(100);
-        }
-
+            return recovered.Count;
+        }, count => count == 2, TimeSpan.FromMinutes(1));
         Assert.Equal(2, recovered.Count);
     }
 
@@ -257,12 +249,6 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Site.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
         return (page, new Screenshots(page, testName));
-    }
-
-    private async Task<ProductDto> ProductAsync(int id)
-    {
-        using var api = graph.App.CreateHttpClient("catalog-api");
-        return (await api.GetFromJsonAsync<ProductDto>($"/api/v1/products/{id}"))!;
     }
 
     private Task SetStockAsync(int productId, int stock) => CatalogStock.SetAsync(graph.App, productId, stock);

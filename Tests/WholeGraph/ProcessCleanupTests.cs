@@ -51,13 +51,7 @@ public sealed class ProcessCleanupTests(ITestOutputHelper output)
                 await app.StopAsync();
             }
 
-            var left = BackingProcesses.Using(dataRoot);
-            var deadline = DateTime.UtcNow + StopWait;
-            while (left.Count > 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(250);
-                left = BackingProcesses.Using(dataRoot);
-            }
+            var left = await Eventually.UntilAsync(() => BackingProcesses.Using(dataRoot), running => running.Count == 0, StopWait, TimeSpan.FromMilliseconds(250));
 
             Assert.True(left.Count == 0, $"left running: {string.Join(", ", left.Select(p => $"{p.Name} ({p.Id})"))}");
         }

@@ -141,12 +141,8 @@ public static class ShopGraph
     private static async Task UntilEveryAsync(DistributedApplication app, IReadOnlyList<string> instances, Func<ResourceEvent, bool> condition, TimeSpan timeout)
     {
         var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
-        var deadline = DateTime.UtcNow + timeout;
-        while (!instances.All(instance => notifications.TryGetCurrentState(instance, out var e) && condition(e)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{string.Join(", ", instances)}: not there after {timeout}");
-            await Task.Delay(200);
-        }
+        await Eventually.TrueAsync(() => instances.All(instance => notifications.TryGetCurrentState(instance, out var e) && condition(e)),
+            timeout, $"{string.Join(", ", instances)} did not get there", TimeSpan.FromMilliseconds(200));
     }
 
     /// <summary>

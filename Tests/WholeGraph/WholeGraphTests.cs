@@ -59,18 +59,9 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
         await using var replica = await OpenAsync("catalogdb-replica");
         Assert.True(await ScalarAsync<bool>(replica, "SELECT pg_is_in_recovery()"), "catalogdb-replica should reach a standby");
 
-        var deadline = DateTime.UtcNow + ReplicationWait;
-        string? seen = null;
-        while (seen is null && DateTime.UtcNow < deadline)
-        {
-            seen = await ScalarAsync<string?>(replica,
-                $"SELECT CASE WHEN to_regclass('{table}') IS NULL THEN NULL ELSE (SELECT marker FROM {table} LIMIT 1) END");
-            if (seen is null)
-            {
-                await Task.Delay(50);
-            }
-        }
-
+        var seen = await Eventually.UntilAsync<string?>(
+            () => ScalarAsync<string?>(replica, $"SELECT CASE WHEN to_regclass('{table}') IS NULL THEN NULL ELSE (SELECT marker FROM {table} LIMIT 1) END"),
+            value => value is not null, ReplicationWait, TimeSpan.FromMilliseconds(50));
         Assert.Equal(marker, seen);
         var readOnly = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(replica, $"INSERT INTO {table} VALUES ('x')"));
         Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, readOnly.SqlState);
@@ -87,17 +78,8 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
         var body = Encoding.UTF8.GetBytes($"probe {Guid.NewGuid()}");
         await channel.BasicPublishAsync(exchange: "", routingKey: queue, body: body);
 
-        BasicGetResult? received = null;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (received is null && DateTime.UtcNow < deadline)
-        {
-            received = await channel.BasicGetAsync(queue, autoAck: true);
-            if (received is null)
-            {
-                await Task.Delay(20);
-            }
-        }
-
+        var received = await Eventually.UntilAsync<BasicGetResult?>(
+            () => channel.BasicGetAsync(queue, autoAck: true), value => value is not null, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20));
         Assert.NotNull(received);
         Assert.Equal(body, received.Body.ToArray());
     }
