@@ -17,12 +17,12 @@ public static class PostgresProcessBuilderExtensions
     /// </summary>
     public static IResourceBuilder<PostgresProcessResource> AddPostgresProcess(
         this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot, ParameterResource password,
-        int maxConnections)
+        IReadOnlyList<string> settings)
     {
         var account = ServiceAccount.ForPostgres();
         var resource = new PostgresProcessResource(name, account.Command(binaries.Postgres), dataRoot.For(name), password, primary: null);
 
-        return builder.AddPostgresServer(resource, binaries, dataRoot, account, maxConnections)
+        return builder.AddPostgresServer(resource, binaries, dataRoot, account, settings)
             .OnBeforeResourceStarted((server, started, ct) => InitialisePrimaryAsync(server, binaries, account, started.Services, ct));
     }
 
@@ -32,13 +32,13 @@ public static class PostgresProcessBuilderExtensions
     /// </summary>
     public static IResourceBuilder<PostgresProcessResource> AddPostgresStandbyProcess(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PostgresProcessResource> primary,
-        HostBinaries binaries, ProcessDataRoot dataRoot, int maxConnections)
+        HostBinaries binaries, ProcessDataRoot dataRoot, IReadOnlyList<string> settings)
     {
         var account = ServiceAccount.ForPostgres();
         var resource = new PostgresProcessResource(name, account.Command(binaries.Postgres), dataRoot.For(name), primary.Resource.Password, primary.Resource);
         var primaryPort = primary.Resource.Endpoint.Property(EndpointProperty.TargetPort);
 
-        return builder.AddPostgresServer(resource, binaries, dataRoot, account, maxConnections)
+        return builder.AddPostgresServer(resource, binaries, dataRoot, account, settings)
             .WithParentRelationship(primary)
             .WaitFor(primary)
             // The connection info is given on the command line rather than left to the clone's configuration,
@@ -61,7 +61,7 @@ public static class PostgresProcessBuilderExtensions
 
     private static IResourceBuilder<PostgresProcessResource> AddPostgresServer(
         this IDistributedApplicationBuilder builder, PostgresProcessResource resource, HostBinaries binaries,
-        ProcessDataRoot dataRoot, ServiceAccount account, int maxConnections)
+        ProcessDataRoot dataRoot, ServiceAccount account, IReadOnlyList<string> settings)
     {
         var healthCheckKey = builder.AddNpgSqlCheck(resource);
 
@@ -73,9 +73,9 @@ public static class PostgresProcessBuilderExtensions
             // TCP on loopback only; no Unix socket, whose default folder may not be writable for this user.
             .WithArgs("-c", "listen_addresses=localhost", "-c", "unix_socket_directories=")
             // Standbys refuse to start with lower replication or connection limits than their primary: every server
-            // gets the same.
-            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16",
-                "-c", $"max_connections={maxConnections}")
+            // gets the same, and the caller's settings (name=value) after them.
+            .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16")
+            .WithArgs([.. settings.SelectMany(setting => new[] { "-c", setting })])
             .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
             .WithHealthCheck(healthCheckKey)
             .WithStartupHealthPolling();

@@ -47,16 +47,36 @@ trap cleanup EXIT
 key=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
 tokens=$(mktemp)
 
+# A load run keeps 1% of traces (OpenTelemetry's standard sampler settings, parent-based so a trace is kept or dropped
+# whole); `run-shop.sh` keeps them all, as a developer expects on the dashboard.
+sampled_traces() {
+  local service
+  for service in catalog-api ordering-api ordering-worker web-blazor; do
+    printf -- '--Services:%s:OTEL_TRACES_SAMPLER=parentbased_traceidratio --Services:%s:OTEL_TRACES_SAMPLER_ARG=0.01 ' "$service" "$service"
+  done
+}
+
+# Statements executed and transactions committed so far, summed over the catalog primary and every order shard
+# (pg_stat_statements and pg_stat_database): "statements|commits".
+database_work() {
+  { sql "SELECT (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements)::bigint, (SELECT sum(xact_commit) FROM pg_stat_database)::bigint"
+    graph_shards_sql "SELECT (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements)::bigint, (SELECT sum(xact_commit) FROM pg_stat_database)::bigint"
+  } | awk -F'|' '{ s += $1; c += $2 } END { printf "%d|%d\n", s, c }'
+}
+
 # wrk is one client: the anonymous per-client limit (2,000/s) would throttle it.
 start_graph() {
   # The scale-out shape (two of each service, two order shards) that the published numbers were measured on.
   graph_start /tmp/bench-run-apphost.log --Scale:Topology=ScaleOut --Parameters:buyer-token-signing-key="$key" \
     --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 --Services:catalog-api:RateLimiting:AuthenticatedPerSecond=100000000 \
-    --Services:ordering-api:RateLimiting:AnonymousPerSecond=100000000 --Services:ordering-api:RateLimiting:AuthenticatedPerSecond=100000000 "$@"
+    --Services:ordering-api:RateLimiting:AnonymousPerSecond=100000000 --Services:ordering-api:RateLimiting:AuthenticatedPerSecond=100000000 \
+    $(sampled_traces) "$@"
   api=$(graph_service_url Catalog.Api)
   orders_api=$(graph_service_url Ordering.Api)
   web=$(graph_service_url Web.Blazor)
   graph_psql_env
+  sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  graph_shards_sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 }
 
 sql() { psql -qAtX -c "$1"; }
@@ -170,8 +190,9 @@ load() {
     measure "(4) API read mix: by id 70%, list pages 20%, search 10%" "$api" bench/reads.lua
     measure "(5) shop front: catalog and product pages" "$web" bench/shop.lua
 
-    local since accepted found decided
+    local since accepted found decided work_before work_after
     since=$(sql "SELECT now()")
+    work_before=$(database_work)
     local cpu
     cpu=$(mktemp)
     bench/cpu-share.sh $(( warmup + duration - 2 )) >"$cpu" &
@@ -179,6 +200,10 @@ load() {
     paced "(6) orders paced to $order_rate/s (POST answered)" "$orders_api" bench/orders.lua "$tokens" "$order_rate"
     wait "$cpu_pid" # not a bare wait: the AppHost is a background job of this shell too
     wait_decided "$since"
+    until [ "$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since' AND \"MailSentAt\" IS NULL")" = 0 ]; do
+      sleep 0.2
+    done
+    work_after=$(database_work)
     found=$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'")
     IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since")"
     echo
@@ -187,6 +212,9 @@ load() {
       "p50 / p90 / p99 **$percentiles ms**. Accepted by the API (2xx, warm-up and measured run): $accepted; found in the" \
       "database afterwards: $found, so **$(( found >= accepted ? 0 : accepted - found )) lost** (more found than accepted" \
       "would be requests wrk gave up on that the API still took)."
+    echo "- (6) database work per order, intake to mail sent, over every server (pg_stat_statements, pg_stat_database;" \
+      "includes the graph's background samplers and health checks over the same minute):" \
+      "**$(( (${work_after%|*} - ${work_before%|*}) / found )) statements** and **$(( (${work_after#*|} - ${work_before#*|}) / found )) commits**."
 
     # Backlog drain: the workers stop taking messages while orders are accepted and relayed, then resume.
     workers=$(pgrep -f "/Ordering.Worker/bin/Release/.*/Ordering.Worker" | tr '\n' ' ')

@@ -21,10 +21,10 @@ internal static class ProcessInfrastructure
         builder.Services.AddSingleton(dataRoot);
 
         var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, "postgres-password", special: false)).Resource;
-        var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password, ShopInfrastructure.PostgresMaxConnections)
+        var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password, ShopInfrastructure.PostgresSettings)
             .WithDatabase(ShopInfrastructure.CatalogDatabase);
         var standbys = Enumerable.Range(1, settings.PostgresReplicas)
-            .Select(n => builder.AddPostgresStandbyProcess($"postgres-replica{n}", postgres, binaries, dataRoot, ShopInfrastructure.PostgresMaxConnections))
+            .Select(n => builder.AddPostgresStandbyProcess($"postgres-replica{n}", postgres, binaries, dataRoot, ShopInfrastructure.PostgresSettings))
             .ToList();
 
         var catalogDb = builder.AddConnectionString(
@@ -37,7 +37,7 @@ internal static class ProcessInfrastructure
         // Each order shard: a primary of its own with the orders database.
         var orderShards = Enumerable.Range(1, settings.OrderShards).Select(n =>
         {
-            var shard = builder.AddPostgresProcess($"orders-shard{n}", binaries, dataRoot, password, ShopInfrastructure.PostgresMaxConnections).WithDatabase(ShopInfrastructure.OrdersDatabase);
+            var shard = builder.AddPostgresProcess($"orders-shard{n}", binaries, dataRoot, password, ShopInfrastructure.PostgresSettings).WithDatabase(ShopInfrastructure.OrdersDatabase);
             return (IResourceBuilder<IResourceWithConnectionString>)builder.AddConnectionString(
                     ResourceNames.OrderShard(n), shard.Resource.DatabaseConnectionString(ShopInfrastructure.OrdersDatabase))
                 .WaitFor(shard);

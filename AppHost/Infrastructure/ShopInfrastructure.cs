@@ -35,6 +35,24 @@ public sealed record ShopInfrastructure(
     /// API and two worker processes' Npgsql pools may grow to 100 connections per database in a burst.
     /// </summary>
     public const int PostgresMaxConnections = 300;
+
+    /// <summary>
+    /// The settings every PostgreSQL server runs with, in both modes. Beyond the connection limit: room for write load
+    /// (WAL may grow to 2 GB and checkpoints come every 15 minutes rather than every 1 GB / 5 minutes, so a burst of
+    /// orders does not force checkpoints and full-page writes) and <c>pg_stat_statements</c> loaded, so the numbers in
+    /// docs/benchmarks.md can be explained statement by statement. Durability is not traded: fsync and synchronous
+    /// commit stay on.
+    /// </summary>
+    public static readonly IReadOnlyList<string> PostgresSettings =
+    [
+        $"max_connections={PostgresMaxConnections}",
+        "shared_preload_libraries=pg_stat_statements",
+        "max_wal_size=2GB",
+        "checkpoint_timeout=15min",
+    ];
+
+    /// <summary><see cref="PostgresSettings"/> as <c>postgres</c> command-line options, for the container entrypoints.</summary>
+    public static string PostgresCommandLineSettings => string.Join(' ', PostgresSettings.Select(setting => $"-c {setting}"));
 }
 
 public static class ShopInfrastructureExtensions

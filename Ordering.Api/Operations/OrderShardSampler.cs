@@ -27,7 +27,7 @@ public sealed class OrderShardSampler : PeriodicSampler
         metrics.Meter.CreateObservableGauge("aspireshop.outbox.oldest_pending_age", () => Per(s => s.OutboxOldestAgeSeconds), "s",
             "Age of the oldest outbox message not yet published, 0 when none (tag shard).");
         metrics.Meter.CreateObservableGauge("aspireshop.orders.stored", () => Per(s => s.Orders), "{order}",
-            "Orders stored on each order shard (tag shard).");
+            "Orders stored on each order shard, as the planner estimates them (tag shard).");
         metrics.Meter.CreateObservableGauge("aspireshop.shard.size", () => Per(s => s.Bytes), "By",
             "Size of each order shard's database (tag shard).");
     }
@@ -42,10 +42,13 @@ public sealed class OrderShardSampler : PeriodicSampler
         var samples = new List<ShardSample>();
         foreach (var shard in _shards.Shards)
         {
-            // An exact count: cheap at this shop's size; at millions of orders per shard, pg_class.reltuples instead.
+            // The backlog is counted exactly (the partial index of unsent messages keeps that as small as the backlog);
+            // the orders stored are the planner's estimate, kept by autovacuum, since an exact count would grow with
+            // the shard's whole history (-1 until the table was first analysed: then 0).
             await using var command = shard.DataSource.CreateCommand($"""
                 SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min("CreatedAt")), 0)::float8,
-                       (SELECT count(*) FROM {OrderingDbContext.Tables.Orders}), pg_database_size(current_database())
+                       (SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = '{OrderingDbContext.Tables.Orders}'::regclass),
+                       pg_database_size(current_database())
                 FROM {OrderingDbContext.Tables.Outbox} WHERE "SentAt" IS NULL
                 """);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

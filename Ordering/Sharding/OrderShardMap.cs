@@ -99,10 +99,10 @@ public static class OrderShardRegistration
             throw new InvalidOperationException($"ConnectionStrings:{ResourceNames.CatalogDb} (where the shard map lives) is not configured.");
         }
 
-        builder.AddKeyedNpgsqlDataSource(ResourceNames.CatalogDb);
+        builder.AddKeyedNpgsqlDataSource(ResourceNames.CatalogDb, configureDataSourceBuilder: AutoPrepare);
         foreach (var name in names)
         {
-            builder.AddKeyedNpgsqlDataSource(name);
+            builder.AddKeyedNpgsqlDataSource(name, configureDataSourceBuilder: AutoPrepare);
         }
 
         builder.Services.AddSingleton(services => new OrderShardMap(
@@ -110,5 +110,16 @@ public static class OrderShardRegistration
             services.GetRequiredKeyedService<NpgsqlDataSource>(ResourceNames.CatalogDb)));
         builder.Services.AddHostedService<OrderShardMapRefresher>();
         return builder;
+    }
+
+    /// <summary>
+    /// Every order runs the same few statements (intake, decision, relays), so the server keeps them prepared per
+    /// connection once used twice: no parse and plan per execution. Set here rather than in the AppHost's connection
+    /// strings, so it holds with managed servers too.
+    /// </summary>
+    private static void AutoPrepare(NpgsqlDataSourceBuilder dataSource)
+    {
+        dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        dataSource.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
     }
 }

@@ -16,7 +16,7 @@ internal static class ContainerInfrastructure
             .WithEntrypoint("bash")
             .WithArgs("-c", $$"""
                 echo 'echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"' > /docker-entrypoint-initdb.d/10-allow-replication.sh
-                exec docker-entrypoint.sh postgres -c wal_level=replica -c max_wal_senders=16 -c max_replication_slots=16 -c max_connections={{ShopInfrastructure.PostgresMaxConnections}}
+                exec docker-entrypoint.sh postgres -c wal_level=replica -c max_wal_senders=16 -c max_replication_slots=16 {{ShopInfrastructure.PostgresCommandLineSettings}}
                 """);
 
         var postgres = AddPrimary("postgres");

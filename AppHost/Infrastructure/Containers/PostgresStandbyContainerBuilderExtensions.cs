@@ -24,7 +24,7 @@ public static class PostgresStandbyContainerBuilderExtensions
                 echo "waiting for the primary"; sleep 2
               done
             fi
-            exec gosu postgres postgres -c hot_standby=on -c max_wal_senders=16 -c max_replication_slots=16 -c max_connections={ShopInfrastructure.PostgresMaxConnections}
+            exec gosu postgres postgres -c hot_standby=on -c max_wal_senders=16 -c max_replication_slots=16 {ShopInfrastructure.PostgresCommandLineSettings}
             """;
 
         var healthCheckKey = builder.AddNpgSqlCheck(resource);
