@@ -7,10 +7,13 @@ using AspireShop.Ordering.Sharding;
 
 namespace Ordering.Worker.Orders;
 
-/// <summary>What one message did: decided its order now (Confirmed or Rejected, with the products touched), or nothing new.</summary>
-public sealed record ProcessingOutcome(OrderStatus? DecidedStatus, string? Reason, IReadOnlyList<int> ProductIds)
+/// <summary>
+/// What one message did: decided its order now (Confirmed or Rejected, with the products touched, and whether that
+/// changed how lists show them), or nothing new.
+/// </summary>
+public sealed record ProcessingOutcome(OrderStatus? DecidedStatus, string? Reason, IReadOnlyList<int> ProductIds, bool ListsChanged)
 {
-    public static readonly ProcessingOutcome NothingNew = new(null, null, []);
+    public static readonly ProcessingOutcome NothingNew = new(null, null, [], false);
 }
 
 /// <summary>
@@ -46,8 +49,8 @@ public sealed class OrderProcessor(OrderShardMap shards, CatalogProducts catalog
             return ProcessingOutcome.NothingNew;
         }
 
-        var reason = await catalog.ReserveOnceAsync(submitted.OrderId, [.. submitted.Lines.Select(l => (l.ProductId, l.Quantity))], cancellationToken);
-        var status = reason is null ? OrderStatus.Confirmed : OrderStatus.Rejected;
+        var stock = await catalog.ReserveOnceAsync(submitted.OrderId, [.. submitted.Lines.Select(l => (l.ProductId, l.Quantity))], cancellationToken);
+        var status = stock.RejectionReason is null ? OrderStatus.Confirmed : OrderStatus.Rejected;
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await BucketOwnership.HoldAsync(connection, transaction, bucket, cancellationToken))
@@ -63,9 +66,11 @@ public sealed class OrderProcessor(OrderShardMap shards, CatalogProducts catalog
 
         // Not Submitted any more: decided meanwhile by a message with another id, which took the same decision from
         // the ledger. The inbox row still commits, so this message is done.
-        var decided = await ShardOrders.DecideAsync(connection, transaction, submitted.OrderId, status, reason, now, cancellationToken);
+        var decided = await ShardOrders.DecideAsync(connection, transaction, submitted.OrderId, status, stock.RejectionReason, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return decided ? new ProcessingOutcome(status, reason, [.. submitted.Lines.Select(l => l.ProductId)]) : ProcessingOutcome.NothingNew;
+        return decided
+            ? new ProcessingOutcome(status, stock.RejectionReason, [.. submitted.Lines.Select(l => l.ProductId)], stock.ListsChanged)
+            : ProcessingOutcome.NothingNew;
     }
 }
 

@@ -155,12 +155,15 @@ public sealed class OrderSubmittedConsumer(
 
     private async Task AfterCommitAsync(Guid orderId, ProcessingOutcome outcome, CancellationToken cancellationToken)
     {
-        // The catalog shows stock: drop the cached copies of the products whose stock just changed.
+        // The catalog shows stock: drop the cached copies of the products whose stock just changed, and the cached list
+        // pages only when a product entered the low-stock band lists show (every order evicting every list page would
+        // empty the list cache under load, for a number the lists do not show).
         if (outcome.DecidedStatus == OrderStatus.Confirmed)
         {
+            IEnumerable<string> tags = [.. outcome.ProductIds.Select(CatalogCacheTags.Product), .. outcome.ListsChanged ? [CatalogCacheTags.ProductLists] : Array.Empty<string>()];
             try
             {
-                await cache.RemoveByTagAsync([.. outcome.ProductIds.Select(CatalogCacheTags.Product), CatalogCacheTags.ProductLists], cancellationToken);
+                await cache.RemoveByTagAsync(tags, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -54,6 +54,27 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     }
 
     [Fact]
+    public async Task CachedListsChangeOnlyWhenAnOrderLeavesAProductInTheLowStockBand()
+    {
+        var product = await TestProducts.CreateAsync(graph.App, stock: CatalogAvailability.LowStock + 3);
+        using var api = graph.App.CreateHttpClient("catalog-api");
+        async Task<int> ListedStockAsync()
+            => (await api.GetFromJsonAsync<ProductPage>($"/api/v1/products?search={Uri.EscapeDataString(product.Name)}"))!.Items.Single().AvailableStock;
+        Assert.Equal(CatalogAvailability.LowStock + 3, await ListedStockAsync());
+
+        // One unit: still "in stock" on a list, so the cached list page stays as it was; the product itself is exact.
+        Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(await PlaceAsync($"buyer-{Guid.NewGuid():N}", product.Id, 1))).Status);
+        await Eventually.TrueAsync(async () => (await api.GetFromJsonAsync<ProductDto>($"/api/v1/products/{product.Id}"))!.AvailableStock
+            == CatalogAvailability.LowStock + 2, TimeSpan.FromSeconds(5), "the product's own page shows its new stock");
+        Assert.Equal(CatalogAvailability.LowStock + 3, await ListedStockAsync());
+
+        // Two more: "only 5 left" is what lists show now, at once.
+        Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(await PlaceAsync($"buyer-{Guid.NewGuid():N}", product.Id, 2))).Status);
+        Assert.Equal(CatalogAvailability.LowStock, await Eventually.UntilAsync(ListedStockAsync, listed => listed == CatalogAvailability.LowStock,
+            TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public async Task RedeliveredMessageChangesNothing()
     {
         var productId = (await TestProducts.CreateAsync(graph.App)).Id;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using AspireShop.Contracts;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Web.Blazor.Catalog;
@@ -7,7 +8,7 @@ namespace Web.Blazor.Catalog;
 public sealed record CatalogProduct(
     int Id, string Name, string Description, decimal Price, int BrandId, string Brand, int TypeId, string Type, int AvailableStock)
 {
-    public const int LowStock = 5;
+    public const int LowStock = CatalogAvailability.LowStock;
 
     public string Availability => AvailableStock switch
     {
