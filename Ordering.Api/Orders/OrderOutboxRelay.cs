@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using AspireShop.Contracts;
@@ -40,6 +41,17 @@ public sealed class OrderOutboxRelay(
     protected override int BatchSize => 200;
 
     protected override TimeSpan IdlePoll => TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a sent message stays in the outbox, for a person looking into a recent order; the consumer's inbox, not
+    /// this table, is what makes a resend harmless, so older rows are deleted and the table stays as small as the
+    /// last hour.
+    /// </summary>
+    public static readonly TimeSpan SentRetention = TimeSpan.FromHours(1);
+
+    private const int PruneWindow = 1_000;
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<OrderShard, DateTimeOffset> _prunedAt = [];
 
     protected override Task WhenReadyAsync(CancellationToken cancellationToken) => schema.Ready.WaitAsync(cancellationToken);
 
@@ -94,6 +106,15 @@ public sealed class OrderOutboxRelay(
         var batch = await ShardOrders.ClaimPendingOutboxAsync(connection, transaction, BatchSize, cancellationToken);
         if (batch.Count == 0)
         {
+            // Nothing to send: now and then, a moment to clear out what was sent long ago, under the same bucket hold.
+            var now = clock.GetUtcNow();
+            if (now - _prunedAt.GetValueOrDefault(shard) >= PruneInterval)
+            {
+                await ShardOrders.PruneSentOutboxAsync(connection, transaction, now - SentRetention, PruneWindow, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                _prunedAt[shard] = now;
+            }
+
             return 0;
         }
 

@@ -151,6 +151,29 @@ public static class ShardOrders
         await mark.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Deletes sent outbox messages older than <paramref name="sentBefore"/> among the <paramref name="oldest"/> sent rows
+    /// of the buckets the caller holds: the work is bounded by that window whatever the table's size (a filter on the send
+    /// time alone would walk every newer row). Unsent rows are never deleted, and rows another pruner has locked are
+    /// skipped, so relays in several processes cannot deadlock on them. Returns how many were deleted.
+    /// </summary>
+    public static async Task<int> PruneSentOutboxAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset sentBefore, int oldest, CancellationToken cancellationToken)
+    {
+        await using var prune = new NpgsqlCommand(
+            $"""
+            DELETE FROM {Tables.Outbox} WHERE "Id" IN (
+                SELECT w."Id" FROM (
+                    SELECT o."Id", o."SentAt" FROM {Tables.Outbox} o JOIN {Tables.OwnedBuckets} b ON b."Bucket" = o."Bucket"
+                    WHERE o."SentAt" IS NOT NULL ORDER BY o."Id" LIMIT $2 FOR UPDATE OF o SKIP LOCKED) w
+                WHERE w."SentAt" < $1)
+            """, connection, transaction)
+        {
+            Parameters = { new() { Value = sentBefore }, new() { Value = oldest } },
+        };
+        return await prune.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Makes the shard the owner of the buckets (already owned ones stay owned).</summary>
     public static Task OwnAsync(this OrderingDbContext db, int[] buckets, CancellationToken cancellationToken)
         => db.Database.ExecuteSqlRawAsync(

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using AspireShop.Contracts;
+using AspireShop.Ordering.Data;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Ordering.Api.Orders;
@@ -153,6 +154,53 @@ public sealed class OrderIntakeTests(ShopGraphFixture graph)
         }
 
         Assert.True(await OutboxSentAsync(orderId, TimeSpan.FromSeconds(45)), "the order's message was not published after the broker came back");
+    }
+
+    [Fact]
+    public async Task SentMessagesOlderThanTheRetentionArePrunedAndNothingUnsentEverIs()
+    {
+        // On a real shard, inside a transaction that is rolled back: the relays never see these rows.
+        await using var shard = new NpgsqlConnection(await OrderShardDatabases.ConnectionStringAsync(graph.App, 1));
+        await shard.OpenAsync();
+        await using var transaction = await shard.BeginTransactionAsync();
+        var bucket = await ScalarAsync<int>(shard, transaction, """SELECT "Bucket" FROM ordering.owned_buckets ORDER BY "Bucket" LIMIT 1""");
+        var now = DateTimeOffset.UtcNow;
+        var old = now - OrderOutboxRelay.SentRetention - TimeSpan.FromMinutes(5);
+        var (oldSent, recentSent, unsent) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        foreach (var (messageId, createdAt, sentAt) in new[] { (oldSent, old, (DateTimeOffset?)old), (recentSent, old, now), (unsent, old, null) })
+        {
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO ordering.outbox ("MessageId", "Bucket", "Type", "Payload", "CreatedAt", "SentAt", "Attempts")
+                VALUES (@id, @bucket, 'test.pruning', '{}', @created, @sent, 0)
+                """, shard, transaction);
+            insert.Parameters.AddWithValue("id", messageId);
+            insert.Parameters.AddWithValue("bucket", bucket);
+            insert.Parameters.AddWithValue("created", createdAt);
+            insert.Parameters.AddWithValue("sent", (object?)sentAt ?? DBNull.Value);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var pruned = await ShardOrders.PruneSentOutboxAsync(shard, transaction, now - OrderOutboxRelay.SentRetention, int.MaxValue, CancellationToken.None);
+
+        Assert.Equal(1, pruned);
+        await using var left = new NpgsqlCommand("""SELECT "MessageId" FROM ordering.outbox WHERE "Type" = 'test.pruning'""", shard, transaction);
+        var remaining = new List<Guid>();
+        await using (var reader = await left.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                remaining.Add(reader.GetGuid(0));
+            }
+        }
+
+        Assert.Equal(new[] { recentSent, unsent }.Order(), remaining.Order());
+        await transaction.RollbackAsync();
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     private Task<bool> OutboxSentAsync(Guid orderId, TimeSpan within)
