@@ -24,9 +24,9 @@ public sealed record ProcessingOutcome(OrderStatus? DecidedStatus, string? Reaso
 /// Submitted (so stock is never reserved for an order that is not there);</item>
 /// <item>in the catalog: the order's ledger row, then every line's stock or none, committed together
 /// (<see cref="CatalogProducts.ReserveOnceAsync"/>); a retried order reads the earlier decision back;</item>
-/// <item>on the shard again: the bucket held (shared, so it cannot move meanwhile), the message into the inbox (a
-/// concurrent delivery stops there), the order Confirmed or Rejected if still Submitted, committed. The decided
-/// order, with no MailSentAt yet, is the buyer's mail owed.</item>
+/// <item>on the shard again: the bucket held (shared, so it cannot move meanwhile), then in one statement the message
+/// into the inbox (a concurrent delivery stops there) and the order Confirmed or Rejected if still Submitted,
+/// committed. The decided order, with no MailSentAt yet, is the buyer's mail owed.</item>
 /// </list>
 /// The shard is not held while the catalog transaction waits on product rows, so a bucket move's freeze never waits
 /// on the catalog.
@@ -58,15 +58,10 @@ public sealed class OrderProcessor(OrderShardMap shards, CatalogProducts catalog
             throw new BucketMovedException(bucket, shard);
         }
 
-        var now = clock.GetUtcNow();
-        if (!await ShardOrders.RecordProcessedAsync(connection, transaction, messageId, bucket, now, cancellationToken))
-        {
-            return ProcessingOutcome.NothingNew;
-        }
-
-        // Not Submitted any more: decided meanwhile by a message with another id, which took the same decision from
-        // the ledger. The inbox row still commits, so this message is done.
-        var decided = await ShardOrders.DecideAsync(connection, transaction, submitted.OrderId, status, stock.RejectionReason, now, cancellationToken);
+        // Not decided now when the message was processed before, or when the order is not Submitted any more (decided
+        // meanwhile by a message with another id, which took the same decision from the ledger).
+        var decided = await ShardOrders.ProcessOnceAsync(
+            connection, transaction, messageId, bucket, submitted.OrderId, status, stock.RejectionReason, clock.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return decided
             ? new ProcessingOutcome(status, stock.RejectionReason, [.. submitted.Lines.Select(l => l.ProductId)], stock.ListsChanged)

@@ -37,35 +37,30 @@ public static class ShardOrders
         return (reader.GetBoolean(0), reader.GetBoolean(1));
     }
 
-    /// <summary>Records the message as processed; false when it already was (a concurrent delivery got there first).</summary>
-    public static async Task<bool> RecordProcessedAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid messageId, int bucket, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var inbox = new NpgsqlCommand(
-            $"""INSERT INTO {Tables.Inbox} ("MessageId", "Bucket", "ProcessedAt") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
-            connection, transaction)
-        {
-            Parameters = { new() { Value = messageId }, new() { Value = bucket }, new() { Value = now } },
-        };
-        return await inbox.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
-
     /// <summary>
-    /// Decides a Submitted order (Confirmed, or Rejected with the reason), locking its row first; false when it was
-    /// not Submitted any more (decided meanwhile) or is not there.
+    /// Records the message as processed and decides its order (Confirmed, or Rejected with the reason) in one statement:
+    /// the inbox row is inserted unless the message was already processed (a concurrent or earlier delivery), and only
+    /// then is the order decided, and only if it is still Submitted. The UPDATE locks the order's row and re-reads its
+    /// status after a concurrent decision commits. Returns whether this call decided the order; either way the inbox
+    /// row (if new) commits with the caller's transaction, so this message is done.
     /// </summary>
-    public static async Task<bool> DecideAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid orderId, OrderStatus status, string? reason, DateTimeOffset now,
-        CancellationToken cancellationToken)
+    public static async Task<bool> ProcessOnceAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid messageId, int bucket, Guid orderId, OrderStatus status, string? reason,
+        DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // One statement: the UPDATE locks the row and re-reads its status after any concurrent decision commits.
         await using var decide = new NpgsqlCommand(
             $"""
-            UPDATE {Tables.Orders} SET "Status" = $1, "RejectionReason" = $2, "CompletedAt" = $3
-            WHERE "Id" = $4 AND "Status" = $5
+            WITH processed AS (
+                INSERT INTO {Tables.Inbox} ("MessageId", "Bucket", "ProcessedAt") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1)
+            UPDATE {Tables.Orders} SET "Status" = $4, "RejectionReason" = $5, "CompletedAt" = $3
+            WHERE "Id" = $6 AND "Status" = $7 AND EXISTS (SELECT 1 FROM processed)
             """, connection, transaction)
         {
-            Parameters = { Status(status), new() { Value = (object?)reason ?? DBNull.Value }, new() { Value = now }, new() { Value = orderId }, Status(OrderStatus.Submitted) },
+            Parameters =
+            {
+                new() { Value = messageId }, new() { Value = bucket }, new() { Value = now }, Status(status),
+                new() { Value = (object?)reason ?? DBNull.Value }, new() { Value = orderId }, Status(OrderStatus.Submitted),
+            },
         };
         return await decide.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
