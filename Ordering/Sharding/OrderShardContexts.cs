@@ -2,6 +2,7 @@ using AspireShop.Ordering.Data;
 using AspireShop.ServiceDefaults.Resilience;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Polly;
 using Polly.Registry;
@@ -16,7 +17,7 @@ public sealed class OrderShardUnavailableException(int bucket, Exception? proble
 /// The orders database context of each shard, and the one way the API works on a bucket's orders:
 /// <see cref="InOwningShardAsync{T}"/>.
 /// </summary>
-public sealed class OrderShardContexts(OrderShardMap map, ResiliencePipelineProvider<string> pipelines)
+public sealed class OrderShardContexts(OrderShardMap map, ResiliencePipelineProvider<string> pipelines, ILogger<OrderShardContexts> logger)
 {
     private readonly ResiliencePipeline _wait = pipelines.GetPipeline(ShopResilience.BriefDatabaseWait);
     private readonly DbContextOptions<OrderingDbContext>[] _options = [.. map.Shards.Select(OptionsFor)];
@@ -48,7 +49,7 @@ public sealed class OrderShardContexts(OrderShardMap map, ResiliencePipelineProv
             {
                 if (attempts++ > 0)
                 {
-                    await map.RefreshAsync(context.CancellationToken);
+                    await RefreshMapAsync(context.CancellationToken);
                 }
 
                 var shard = map.ForBucket(bucket);
@@ -72,6 +73,19 @@ public sealed class OrderShardContexts(OrderShardMap map, ResiliencePipelineProv
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>A map that cannot be read now is kept: the retry asks the shard the old map names, which says if it moved.</summary>
+    private async Task RefreshMapAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await map.RefreshAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            logger.LogWarning("Refreshing the order shard map failed ({Problem}); asking the shards it names.", e.Message);
         }
     }
 }
