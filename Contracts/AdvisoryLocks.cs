@@ -9,8 +9,11 @@ public static class AdvisoryLocks
     /// <summary>Seeding the catalog: replicas starting together seed once.</summary>
     public const long CatalogSeed = 7261734;
 
-    /// <summary>Writing the first shard map: one starting process writes it, the others find it written.</summary>
-    public const long InitialShardMap = 7261735;
+    /// <summary>
+    /// Migrating the ordering databases and writing the first shard map: one starting process at a time, the others
+    /// find it done.
+    /// </summary>
+    public const long OrderingSchema = 7261735;
 
     /// <summary>A bucket of orders on a shard: shared by everyday work, exclusive while a move freezes the bucket.</summary>
     public const int BucketClass = 7261736;

@@ -28,6 +28,9 @@ public sealed class OrderShardMap(IReadOnlyList<OrderShard> shards, NpgsqlDataSo
 
     public IReadOnlyList<OrderShard> Shards { get; } = shards;
 
+    /// <summary>The catalog database's data source, where the directory lives.</summary>
+    public NpgsqlDataSource Directory { get; } = directory;
+
     /// <summary>Where buckets start: bucket b on shard (b mod N) + 1. What the map holds until a bucket is moved.</summary>
     public static int[] InitialOwners(int shardCount) => [.. Enumerable.Range(0, OrderBuckets.Count).Select(b => b % shardCount + 1)];
 
@@ -37,7 +40,7 @@ public sealed class OrderShardMap(IReadOnlyList<OrderShard> shards, NpgsqlDataSo
 
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        await using var command = directory.CreateCommand($"""SELECT "Bucket", "Shard" FROM {OrderDirectoryDbContext.Tables.BucketMap}""");
+        await using var command = Directory.CreateCommand($"""SELECT "Bucket", "Shard" FROM {OrderDirectoryDbContext.Tables.BucketMap}""");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var owners = InitialOwners(Shards.Count);
         while (await reader.ReadAsync(cancellationToken))

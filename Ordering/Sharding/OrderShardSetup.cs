@@ -1,6 +1,7 @@
 using AspireShop.Contracts;
 using AspireShop.Ordering.Data;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace AspireShop.Ordering.Sharding;
 
@@ -9,6 +10,30 @@ public static class OrderShardSetup
 {
     public static async Task EnsureAsync(OrderDirectoryDbContext directory, OrderShardContexts shards, CancellationToken cancellationToken)
     {
+        // EF's own migration lock (a table lock per database) still let two replicas starting together on fresh
+        // shards apply the same migration ("column already exists", then a retry). One session lock on the directory
+        // makes the whole setup one process at a time; a process that dies releases it with its session.
+        await using var lockSession = await shards.Map.Directory.OpenConnectionAsync(cancellationToken);
+        await RunAsync(lockSession, $"SELECT pg_advisory_lock({AdvisoryLocks.OrderingSchema})", cancellationToken);
+        try
+        {
+            await MigrateAndMapAsync(directory, shards, cancellationToken);
+        }
+        finally
+        {
+            // Released before the connection goes back to the pool, which would otherwise keep it held.
+            await RunAsync(lockSession, $"SELECT pg_advisory_unlock({AdvisoryLocks.OrderingSchema})", CancellationToken.None);
+        }
+    }
+
+    private static async Task RunAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task MigrateAndMapAsync(OrderDirectoryDbContext directory, OrderShardContexts shards, CancellationToken cancellationToken)
+    {
         await directory.Database.MigrateAsync(cancellationToken);
         foreach (var shard in shards.Map.Shards)
         {
@@ -16,7 +41,7 @@ public static class OrderShardSetup
             await ordering.Database.MigrateAsync(cancellationToken);
         }
 
-        // One replica writes the map; the others wait on the lock, then find it written. Each shard's ownership rows
+        // One replica writes the map; the others, after the lock, find it written. Each shard's ownership rows
         // go first and the map last: a start that dies half-way finds the map still empty and does it all again, and
         // once the map exists (buckets may have moved since) ownership is never written from the initial layout.
         // The directory's connection retries transient failures, so the unit runs through its execution strategy.
@@ -24,7 +49,6 @@ public static class OrderShardSetup
         {
             directory.ChangeTracker.Clear();
             await using var transaction = await directory.Database.BeginTransactionAsync(ct);
-            await directory.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.InitialShardMap})", ct);
             if (await directory.BucketMap.AnyAsync(ct))
             {
                 return;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Web.Blazor.Buyers;
-using Web.Blazor.Catalog;
 
 namespace Web.Blazor.Ordering;
 
@@ -27,6 +26,9 @@ public sealed class OrderRefusedException(string message, IReadOnlyDictionary<st
     public IReadOnlyDictionary<string, string[]> Errors { get; } = errors;
 }
 
+/// <summary>Ordering.Api cannot be reached or failed; nothing was placed or read.</summary>
+public sealed class OrdersUnavailableException(Exception inner) : Exception("The order API is unavailable.", inner);
+
 /// <summary>Ordering.Api's order endpoints, called on behalf of one buyer with a token this site signs.</summary>
 public sealed class OrdersClient(HttpClient http, BuyerTokenIssuer tokens)
 {
@@ -45,7 +47,7 @@ public sealed class OrdersClient(HttpClient http, BuyerTokenIssuer tokens)
         var problem = await ReadProblemAsync(response, cancellationToken);
         throw response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity
             ? new OrderRefusedException(problem?.Detail ?? problem?.Title ?? "The order was refused.", problem?.Errors ?? new Dictionary<string, string[]>())
-            : new CatalogUnavailableException(new HttpRequestException($"The order API answered {(int)response.StatusCode}."));
+            : new OrdersUnavailableException(new HttpRequestException($"The order API answered {(int)response.StatusCode}."));
     }
 
     public async Task<ShopOrder?> GetAsync(string buyerId, Guid orderId, CancellationToken cancellationToken)
@@ -78,7 +80,7 @@ public sealed class OrdersClient(HttpClient http, BuyerTokenIssuer tokens)
             catch (Exception e) when (!cancellationToken.IsCancellationRequested
                 && e is HttpRequestException or TaskCanceledException or TimeoutException or Polly.ExecutionRejectedException)
             {
-                throw new CatalogUnavailableException(e);
+                throw new OrdersUnavailableException(e);
             }
         }
     }
@@ -87,7 +89,7 @@ public sealed class OrdersClient(HttpClient http, BuyerTokenIssuer tokens)
     {
         if (!response.IsSuccessStatusCode)
         {
-            throw new CatalogUnavailableException(new HttpRequestException($"The order API answered {(int)response.StatusCode}."));
+            throw new OrdersUnavailableException(new HttpRequestException($"The order API answered {(int)response.StatusCode}."));
         }
 
         return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
