@@ -24,6 +24,8 @@ public static class OrderIntakeServices
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<OrderShardContexts>();
         builder.Services.AddSingleton<CatalogProducts>();
+        builder.Services.AddSingleton<OrderIntakeWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OrderIntakeWriter>());
 
         builder.AddRabbitMQClient(ResourceNames.Messaging);
         builder.Services.AddSingleton<OrderOutboxSignals>();

@@ -1,17 +1,11 @@
-using System.Diagnostics;
 using System.Security.Claims;
-using System.Text.Json;
-using AspireShop.Contracts;
-using AspireShop.Ordering.Catalog;
 using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Ordering.Api.Buyers;
-using Ordering.Api.Operations;
 
 namespace Ordering.Api.Orders;
 
@@ -43,11 +37,7 @@ public static class OrdersApi
         SubmitOrderRequest request,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal buyer,
-        CatalogProducts catalog,
-        OrderShardContexts shards,
-        OrderOutboxSignals outbox,
-        OrderingApiMetrics metrics,
-        TimeProvider clock,
+        OrderIntakeWriter intake,
         CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > MaxIdempotencyKeyLength || idempotencyKey.Any(char.IsControl))
@@ -58,117 +48,17 @@ public static class OrdersApi
             });
         }
 
-        var buyerId = buyer.Identity!.Name!;
-        var bucket = OrderBuckets.Of(buyerId);
         try
         {
-            // Prices and names come from the catalog as the primary has them now, never from the client; read before
-            // the shard transaction, so it is not held open across a second database.
-            var products = await catalog.PricesAsync([.. request.Lines.Select(l => l.ProductId).Distinct()], ct);
-
-            // The idempotency lookup and the insert run on the buyer's shard in one transaction that holds the bucket,
-            // so a bucket moving meanwhile can neither lose the order nor let the same key make a second one.
-            var (answer, shard) = await shards.InOwningShardAsync(bucket, (ordering, ct) =>
-                SubmitOnShardAsync(request, idempotencyKey, buyerId, bucket, products, ordering, clock, ct), ct);
-            if (answer.IsNew)
-            {
-                outbox.For(shard).Notify();
-                metrics.OrdersSubmitted.Add(1, new KeyValuePair<string, object?>("shard", shard.Name));
-            }
-
-            return answer.Result;
+            // Stored on the buyer's shard with the order's message, in a batch with the requests arriving meanwhile;
+            // answered once committed. The same key answers with the order it made first.
+            return (await intake.SubmitAsync(buyer.Identity!.Name!, idempotencyKey, request, ct)).Result;
         }
         catch (Exception e) when (e is OrderShardUnavailableException || ShopResilience.IsDatabaseOutage(e))
         {
             // The buyer's shard, or the catalog the prices come from, cannot be reached now.
             return ShardUnavailable();
         }
-    }
-
-    private sealed record Submission(Results<Accepted<OrderDto>, ValidationProblem, ProblemHttpResult> Result, bool IsNew);
-
-    private static async Task<Submission> SubmitOnShardAsync(
-        SubmitOrderRequest request, string idempotencyKey, string buyerId, int bucket,
-        Dictionary<int, ProductPrice> products, OrderingDbContext ordering, TimeProvider clock, CancellationToken ct)
-    {
-        if (await FindByKeyAsync(ordering, buyerId, idempotencyKey, ct) is { } earlier)
-        {
-            return new(Accepted(earlier), IsNew: false);
-        }
-
-        if (request.Lines.GroupBy(l => l.ProductId).Any(g => g.Count() > 1))
-        {
-            return new(TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["lines"] = ["Name each product once, with the quantity you want."],
-            }), IsNew: false);
-        }
-
-        var unknown = request.Lines.Select(l => l.ProductId).Where(id => !products.ContainsKey(id)).ToList();
-        if (unknown.Count > 0)
-        {
-            return new(TypedResults.Problem(
-                statusCode: StatusCodes.Status422UnprocessableEntity,
-                title: "Unknown products",
-                detail: $"The catalog has no product {string.Join(", ", unknown)}.",
-                extensions: new Dictionary<string, object?> { ["unknownProductIds"] = unknown }), IsNew: false);
-        }
-
-        var now = clock.GetUtcNow();
-        var order = new Order
-        {
-            Id = OrderBuckets.NewOrderId(bucket, now),
-            BuyerId = buyerId,
-            Bucket = bucket,
-            IdempotencyKey = idempotencyKey,
-            BuyerName = request.BuyerName.Trim(),
-            Email = request.Email.Trim(),
-            ShippingAddress = new ShippingAddress
-            {
-                Street = request.ShippingAddress.Street.Trim(),
-                City = request.ShippingAddress.City.Trim(),
-                PostalCode = request.ShippingAddress.PostalCode.Trim(),
-                Country = request.ShippingAddress.Country.Trim(),
-            },
-            Status = OrderStatus.Submitted,
-            SubmittedAt = now,
-            Lines = request.Lines.Select(l => new OrderLine
-            {
-                ProductId = l.ProductId,
-                ProductName = products[l.ProductId].Name,
-                UnitPrice = products[l.ProductId].Price,
-                Quantity = l.Quantity,
-            }).ToList(),
-        };
-        order.Total = order.Lines.Sum(l => l.UnitPrice * l.Quantity);
-
-        // The order and its message commit together (one transaction): no order without its message, no message for
-        // an order that was not stored.
-        ordering.Orders.Add(order);
-        ordering.Outbox.Add(new OutboxMessage
-        {
-            MessageId = Guid.CreateVersion7(now),
-            Bucket = bucket,
-            Type = OrderMessaging.OrderSubmittedType,
-            Payload = JsonSerializer.Serialize(
-                new OrderSubmitted(order.Id, buyerId, order.Lines.Select(l => new OrderSubmittedLine(l.ProductId, l.Quantity)).ToList(), now),
-                OrderingJsonContext.Default.OrderSubmitted),
-            TraceParent = Activity.Current?.Id,
-            CreatedAt = now,
-        });
-        try
-        {
-            await ordering.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            // The same key raced in from a concurrent request and won (EF rolled back to its savepoint, so the
-            // transaction goes on): answer with its order.
-            ordering.ChangeTracker.Clear();
-            return new(Accepted((await FindByKeyAsync(ordering, buyerId, idempotencyKey, ct))!), IsNew: false);
-        }
-
-        return new(Accepted(order), IsNew: true);
     }
 
     private static async Task<Results<Ok<OrderDto>, ProblemHttpResult>> GetOrder(
@@ -221,11 +111,7 @@ public static class OrdersApi
             detail: "Your orders cannot be reached right now; try again in a few seconds.",
             extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = 5 });
 
-    private static Task<Order?> FindByKeyAsync(OrderingDbContext ordering, string buyerId, string key, CancellationToken ct)
-        => ordering.Orders.AsNoTracking().Include(o => o.Lines)
-            .SingleOrDefaultAsync(o => o.BuyerId == buyerId && o.IdempotencyKey == key, ct);
-
-    private static Accepted<OrderDto> Accepted(Order order) => TypedResults.Accepted($"/api/v1/orders/{order.Id}", ToDto(order));
+    internal static Accepted<OrderDto> Accepted(Order order) => TypedResults.Accepted($"/api/v1/orders/{order.Id}", ToDto(order));
 
     private static OrderDto ToDto(Order order) => new(
         order.Id,

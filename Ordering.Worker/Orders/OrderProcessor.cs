@@ -7,6 +7,9 @@ using AspireShop.Ordering.Sharding;
 
 namespace Ordering.Worker.Orders;
 
+/// <summary>An OrderSubmitted message as received: its message id and what it says.</summary>
+public sealed record ReceivedOrder(Guid MessageId, OrderSubmitted Submitted);
+
 /// <summary>
 /// What one message did: decided its order now (Confirmed or Rejected, with the products touched, and whether that
 /// changed how lists show them), or nothing new.
@@ -17,55 +20,92 @@ public sealed record ProcessingOutcome(OrderStatus? DecidedStatus, string? Reaso
 }
 
 /// <summary>
-/// Processes one OrderSubmitted message. The order lives on its shard, the stock in the catalog database, so the
-/// decision takes three short steps, made safe by the stock reservation ledger:
+/// Processes OrderSubmitted messages, many at a time: the round trips are per batch and per shard, not per order,
+/// while each order keeps its own guarantees. The orders live on their shards, the stock in the catalog database, so
+/// a batch takes three steps, made safe by the stock reservation ledger:
 /// <list type="number">
-/// <item>on the shard, one read: the bucket still owned there, the message not yet in the inbox, the order still
-/// Submitted (so stock is never reserved for an order that is not there);</item>
-/// <item>in the catalog: the order's ledger row, then every line's stock or none, committed together
-/// (<see cref="CatalogProducts.ReserveOnceAsync"/>); a retried order reads the earlier decision back;</item>
-/// <item>on the shard again: the bucket held (shared, so it cannot move meanwhile), then in one statement the message
-/// into the inbox (a concurrent delivery stops there) and the order Confirmed or Rejected if still Submitted,
-/// committed. The decided order, with no MailSentAt yet, is the buyer's mail owed.</item>
+/// <item>on each shard, one read: which messages' buckets are still owned there, which messages are not yet in the
+/// inbox with their order still Submitted (so stock is never reserved for an order that is not there);</item>
+/// <item>in the catalog, one transaction for the whole batch: every undecided order's ledger row, then every line's
+/// stock or none per order (<see cref="CatalogProducts.ReserveOnceAsync"/>); a retried order reads the earlier
+/// decision back;</item>
+/// <item>on each shard again, one transaction: the buckets held (shared, so they cannot move meanwhile), then in one
+/// statement the messages into the inbox (a concurrent delivery stops there) and the orders Confirmed or Rejected if
+/// still Submitted. A decided order, with no MailSentAt yet, is the buyer's mail owed.</item>
 /// </list>
-/// The shard is not held while the catalog transaction waits on product rows, so a bucket move's freeze never waits
+/// A shard is not held while the catalog transaction waits on product rows, so a bucket move's freeze never waits
 /// on the catalog.
 /// </summary>
 public sealed class OrderProcessor(OrderShardMap shards, CatalogProducts catalog, TimeProvider clock)
 {
-    public async Task<ProcessingOutcome> ProcessAsync(Guid messageId, OrderSubmitted submitted, CancellationToken cancellationToken)
+    /// <summary>
+    /// Processes the messages, filling <paramref name="outcomes"/> (one per message, in the same order) as each shard
+    /// commits, so a caller whose call failed half-way knows what is done. A message left without an outcome had its
+    /// bucket on another shard than the map said (moved): refresh the map and process it again.
+    /// </summary>
+    public async Task ProcessAsync(IReadOnlyList<ReceivedOrder> messages, ProcessingOutcome?[] outcomes, CancellationToken cancellationToken)
     {
-        var bucket = OrderBuckets.Of(submitted.OrderId);
-        var shard = shards.ForBucket(bucket);
-        await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
-        var (owned, undecided) = await ShardOrders.IsUndecidedAsync(connection, bucket, messageId, submitted.OrderId, cancellationToken);
-        if (!owned)
+        var refs = messages.Select(m => new OrderMessageRef(m.MessageId, OrderBuckets.Of(m.Submitted.OrderId), m.Submitted.OrderId)).ToArray();
+        var byShard = Enumerable.Range(0, messages.Count).Where(i => outcomes[i] is null)
+            .GroupBy(i => shards.ForBucket(refs[i].Bucket)).ToList();
+
+        var undecided = new List<int>[byShard.Count];
+        await Task.WhenAll(byShard.Select(async (group, g) =>
         {
-            throw new BucketMovedException(bucket, shard);
+            await using var connection = await group.Key.DataSource.OpenConnectionAsync(cancellationToken);
+            var indexes = group.ToList();
+            var answers = await ShardOrders.AreUndecidedAsync(connection, [.. indexes.Select(i => refs[i])], cancellationToken);
+            undecided[g] = [];
+            for (var k = 0; k < indexes.Count; k++)
+            {
+                if (answers[k] is { Owned: true, Undecided: false })
+                {
+                    outcomes[indexes[k]] = ProcessingOutcome.NothingNew;
+                }
+                else if (answers[k].Owned)
+                {
+                    undecided[g].Add(indexes[k]);
+                }
+            }
+        }));
+        if (undecided.All(u => u.Count == 0))
+        {
+            return;
         }
 
-        if (!undecided)
+        var stock = await catalog.ReserveOnceAsync(
+            [.. undecided.SelectMany(u => u).Select(i => new OrderLines(refs[i].OrderId, [.. messages[i].Submitted.Lines.Select(l => (l.ProductId, l.Quantity))]))],
+            cancellationToken);
+
+        await Task.WhenAll(byShard.Select(async (group, g) =>
         {
-            return ProcessingOutcome.NothingNew;
-        }
+            if (undecided[g].Count == 0)
+            {
+                return;
+            }
 
-        var stock = await catalog.ReserveOnceAsync(submitted.OrderId, [.. submitted.Lines.Select(l => (l.ProductId, l.Quantity))], cancellationToken);
-        var status = stock.RejectionReason is null ? OrderStatus.Confirmed : OrderStatus.Rejected;
+            var decisions = undecided[g].Select(i => stock[refs[i].OrderId] is var d && d.RejectionReason is null
+                ? new OrderDecision(refs[i], OrderStatus.Confirmed, null)
+                : new OrderDecision(refs[i], OrderStatus.Rejected, d.RejectionReason)).ToList();
+            await using var connection = await group.Key.DataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var (recorded, decided) = await ShardOrders.ProcessManyOnceAsync(connection, transaction, decisions, clock.GetUtcNow(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
 
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await BucketOwnership.HoldAsync(connection, transaction, bucket, cancellationToken))
-        {
-            throw new BucketMovedException(bucket, shard);
-        }
-
-        // Not decided now when the message was processed before, or when the order is not Submitted any more (decided
-        // meanwhile by a message with another id, which took the same decision from the ledger).
-        var decided = await ShardOrders.ProcessOnceAsync(
-            connection, transaction, messageId, bucket, submitted.OrderId, status, stock.RejectionReason, clock.GetUtcNow(), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return decided
-            ? new ProcessingOutcome(status, stock.RejectionReason, [.. submitted.Lines.Select(l => l.ProductId)], stock.ListsChanged)
-            : ProcessingOutcome.NothingNew;
+            // Not decided now when the message was processed before, or when the order is not Submitted any more
+            // (decided meanwhile by a message with another id, which took the same decision from the ledger). Two
+            // messages of one order in the batch: the first one recorded reports the decision.
+            foreach (var (i, decision) in undecided[g].Zip(decisions))
+            {
+                if (recorded.Contains(refs[i].MessageId))
+                {
+                    outcomes[i] = decided.Remove(refs[i].OrderId)
+                        ? new ProcessingOutcome(decision.Status, decision.Reason, [.. messages[i].Submitted.Lines.Select(l => l.ProductId)],
+                            stock[refs[i].OrderId].ListsChanged)
+                        : ProcessingOutcome.NothingNew;
+                }
+            }
+        }));
     }
 }
 

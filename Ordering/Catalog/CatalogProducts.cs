@@ -14,6 +14,9 @@ public sealed record ProductPrice(int Id, string Name, decimal Price);
 /// </summary>
 public sealed record StockDecision(string? RejectionReason, bool ListsChanged);
 
+/// <summary>An order's lines as its stock step needs them.</summary>
+public sealed record OrderLines(Guid OrderId, IReadOnlyList<(int ProductId, int Quantity)> Lines);
+
 /// <summary>
 /// What ordering reads and changes in the catalog's primary: prices for order intake, and stock with its reservation
 /// ledger for order processing. The one place outside Catalog.Api that names the catalog's products table; both run
@@ -39,88 +42,153 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
     }
 
     /// <summary>
-    /// The order's stock decision, made once: reserves every line or none and records the outcome in the ledger in the
-    /// same catalog transaction. If the ledger already has the order, an earlier attempt decided and its decision is
-    /// returned, so stock is never reserved twice; whether that attempt left a product low is not known any more, so it
-    /// counts as having changed the lists (a rare path: a worker died between the two commits).
+    /// Each order's stock decision, made once, for many orders in one catalog transaction of four round trips whatever
+    /// their number: every line of an order reserved or none, and the outcome recorded in the ledger in the same
+    /// transaction. An order the ledger already has was decided by an earlier attempt; its decision is returned, so
+    /// stock is never reserved twice, and since whether that attempt left a product low is not known any more, it counts
+    /// as having changed the lists (a rare path: a worker died between the two commits).
     /// </summary>
-    public async Task<StockDecision> ReserveOnceAsync(Guid orderId, IReadOnlyList<(int ProductId, int Quantity)> lines, CancellationToken cancellationToken)
+    public async Task<Dictionary<Guid, StockDecision>> ReserveOnceAsync(IReadOnlyList<OrderLines> orders, CancellationToken cancellationToken)
     {
+        orders = [.. orders.DistinctBy(o => o.OrderId)];
         await using var connection = await catalog.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var claim = new NpgsqlCommand(
-            $"""
-            INSERT INTO {OrderDirectoryDbContext.Tables.StockReservations} ("OrderId", "Reserved", "DecidedAt") VALUES ($1, false, $2)
-            ON CONFLICT DO NOTHING
-            """, connection, transaction)
+        var claimed = await ClaimAsync(connection, transaction, orders, cancellationToken);
+        var toReserve = orders.Where(o => claimed.Contains(o.OrderId)).ToList();
+
+        // One round trip: the earlier decisions, and the stock of every product the claimed orders name, locked in id
+        // order so concurrent batches for the same products cannot deadlock. Rows are decided in memory under those
+        // locks; no other writer can change the stock until this transaction ends.
+        await using var read = new NpgsqlBatch(connection, transaction)
         {
-            Parameters = { new() { Value = orderId }, new() { Value = clock.GetUtcNow() } },
-        })
-        {
-            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
+            BatchCommands =
             {
-                await using var earlier = new NpgsqlCommand(
-                    $"""SELECT "Reserved", "RejectionReason" FROM {OrderDirectoryDbContext.Tables.StockReservations} WHERE "OrderId" = $1""",
-                    connection, transaction)
+                new($"""SELECT "OrderId", "Reserved", "RejectionReason" FROM {OrderDirectoryDbContext.Tables.StockReservations} WHERE "OrderId" = ANY($1)""")
                 {
-                    Parameters = { new() { Value = orderId } },
-                };
-                await using var reader = await earlier.ExecuteReaderAsync(cancellationToken);
-                await reader.ReadAsync(cancellationToken);
-                return new StockDecision(reader.GetBoolean(0) ? null : reader.GetString(1), ListsChanged: true);
+                    Parameters = { new() { Value = orders.Select(o => o.OrderId).Where(id => !claimed.Contains(id)).ToArray() } },
+                },
+                new($"""SELECT "Id", "AvailableStock" FROM {ProductsTable} WHERE "Id" = ANY($1) ORDER BY "Id" FOR UPDATE""")
+                {
+                    Parameters = { new() { Value = toReserve.SelectMany(o => o.Lines).Select(l => l.ProductId).Distinct().ToArray() } },
+                },
+            },
+        };
+        var decisions = new Dictionary<Guid, StockDecision>();
+        var stock = new Dictionary<int, int>();
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                decisions[reader.GetGuid(0)] = new StockDecision(reader.GetBoolean(1) ? null : reader.GetString(2), ListsChanged: true);
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                stock[reader.GetInt32(0)] = reader.GetInt32(1);
             }
         }
 
-        var (reason, lowestLeft) = await ReserveAsync(connection, transaction, lines, cancellationToken);
-        await using (var record = new NpgsqlCommand(
-            $"""UPDATE {OrderDirectoryDbContext.Tables.StockReservations} SET "Reserved" = $1, "RejectionReason" = $2 WHERE "OrderId" = $3""",
-            connection, transaction)
+        if (toReserve.Count > 0)
         {
-            Parameters = { new() { Value = reason is null }, new() { Value = (object?)reason ?? DBNull.Value }, new() { Value = orderId } },
-        })
-        {
-            await record.ExecuteNonQueryAsync(cancellationToken);
+            var taken = new Dictionary<int, int>();
+            foreach (var order in toReserve)
+            {
+                decisions[order.OrderId] = Reserve(order, stock, taken);
+            }
+
+            await RecordAsync(connection, transaction, toReserve, decisions, taken, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new StockDecision(reason, ListsChanged: reason is null && lowestLeft <= CatalogAvailability.LowStock);
+        return decisions;
+    }
+
+    /// <summary>The orders' ledger rows, inserted in id order (so two batches naming the same order cannot deadlock); returns the orders new to the ledger.</summary>
+    private async Task<HashSet<Guid>> ClaimAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<OrderLines> orders, CancellationToken cancellationToken)
+    {
+        await using var claim = new NpgsqlCommand(
+            $"""
+            INSERT INTO {OrderDirectoryDbContext.Tables.StockReservations} ("OrderId", "Reserved", "DecidedAt")
+            SELECT id, false, $2 FROM unnest($1::uuid[]) AS id ORDER BY id
+            ON CONFLICT DO NOTHING RETURNING "OrderId"
+            """, connection, transaction)
+        {
+            Parameters = { new() { Value = orders.Select(o => o.OrderId).ToArray() }, new() { Value = clock.GetUtcNow() } },
+        };
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        var claimed = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(reader.GetGuid(0));
+        }
+
+        return claimed;
     }
 
     /// <summary>
-    /// Reserves every line or none; returns why not (null when all are reserved) and the least stock any line's product
-    /// has left. Each line is a conditional UPDATE on its product row, so two orders for the last unit cannot both get
-    /// it: the second finds the row already decremented. Rows are locked in product-id order, so concurrent orders for
-    /// the same products cannot deadlock.
+    /// Reserves every line of the order or none from <paramref name="stock"/> (what the locked rows held), adding what
+    /// it takes to <paramref name="taken"/>. Lines are checked in product-id order and the first that cannot be served
+    /// is the reason, as a shopper would read it.
     /// </summary>
-    private static async Task<(string? Reason, int LowestLeft)> ReserveAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(int ProductId, int Quantity)> lines, CancellationToken cancellationToken)
+    private static StockDecision Reserve(OrderLines order, Dictionary<int, int> stock, Dictionary<int, int> taken)
     {
-        await transaction.SaveAsync("reservations", cancellationToken);
-        var lowestLeft = int.MaxValue;
-        foreach (var (productId, quantity) in lines.OrderBy(l => l.ProductId))
+        var wanted = new Dictionary<int, int>();
+        foreach (var (productId, quantity) in order.Lines.OrderBy(l => l.ProductId))
         {
-            await using var reserve = new NpgsqlCommand(
-                $"""UPDATE {ProductsTable} SET "AvailableStock" = "AvailableStock" - $1 WHERE "Id" = $2 AND "AvailableStock" >= $1 RETURNING "AvailableStock" """,
-                connection, transaction)
+            if (!stock.TryGetValue(productId, out var held))
             {
-                Parameters = { new() { Value = quantity }, new() { Value = productId } },
-            };
-            if (await reserve.ExecuteScalarAsync(cancellationToken) is int left)
-            {
-                lowestLeft = Math.Min(lowestLeft, left);
-                continue;
+                return new StockDecision($"Product {productId} is no longer sold.", ListsChanged: false);
             }
 
-            await transaction.RollbackAsync("reservations", cancellationToken);
-            await using var exists = new NpgsqlCommand($"""SELECT 1 FROM {ProductsTable} WHERE "Id" = $1""", connection, transaction)
+            wanted[productId] = wanted.GetValueOrDefault(productId) + quantity;
+            if (held - taken.GetValueOrDefault(productId) < wanted[productId])
             {
-                Parameters = { new() { Value = productId } },
-            };
-            return (await exists.ExecuteScalarAsync(cancellationToken) is null
-                ? $"Product {productId} is no longer sold."
-                : $"Product {productId} is out of stock.", lowestLeft);
+                return new StockDecision($"Product {productId} is out of stock.", ListsChanged: false);
+            }
         }
 
-        return (null, lowestLeft);
+        var lowestLeft = int.MaxValue;
+        foreach (var (productId, quantity) in wanted)
+        {
+            taken[productId] = taken.GetValueOrDefault(productId) + quantity;
+            lowestLeft = Math.Min(lowestLeft, stock[productId] - taken[productId]);
+        }
+
+        return new StockDecision(null, ListsChanged: lowestLeft <= CatalogAvailability.LowStock);
+    }
+
+    /// <summary>One round trip: the stock taken off each product, and each new order's decision in the ledger.</summary>
+    private static async Task RecordAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<OrderLines> reserved, Dictionary<Guid, StockDecision> decisions,
+        Dictionary<int, int> taken, CancellationToken cancellationToken)
+    {
+        await using var record = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new($"""
+                    UPDATE {ProductsTable} p SET "AvailableStock" = p."AvailableStock" - t.quantity
+                    FROM unnest($1::int[], $2::int[]) AS t(id, quantity) WHERE p."Id" = t.id
+                    """)
+                {
+                    Parameters = { new() { Value = taken.Keys.ToArray() }, new() { Value = taken.Values.ToArray() } },
+                },
+                new($"""
+                    UPDATE {OrderDirectoryDbContext.Tables.StockReservations} r SET "Reserved" = d.reserved, "RejectionReason" = d.reason
+                    FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS d(order_id, reserved, reason) WHERE r."OrderId" = d.order_id
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = reserved.Select(o => o.OrderId).ToArray() },
+                        new() { Value = reserved.Select(o => decisions[o.OrderId].RejectionReason is null).ToArray() },
+                        new() { Value = reserved.Select(o => decisions[o.OrderId].RejectionReason).ToArray() },
+                    },
+                },
+            },
+        };
+        await record.ExecuteNonQueryAsync(cancellationToken);
     }
 }

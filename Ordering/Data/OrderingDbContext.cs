@@ -21,6 +21,7 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
     public static class Tables
     {
         public const string Orders = $"{Schema}.{OrdersTable}";
+        public const string OrderLines = $"{Schema}.{OrderLinesTable}";
         public const string Outbox = $"{Schema}.{OutboxTable}";
         public const string Inbox = $"{Schema}.{InboxTable}";
         public const string OwnedBuckets = $"{Schema}.{OwnedBucketsTable}";

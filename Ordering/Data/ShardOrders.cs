@@ -1,8 +1,15 @@
+using AspireShop.Ordering.Sharding;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using static AspireShop.Ordering.Data.OrderingDbContext;
 
 namespace AspireShop.Ordering.Data;
+
+/// <summary>An OrderSubmitted message as the shard tables know it: its id, its order and the order's bucket.</summary>
+public sealed record OrderMessageRef(Guid MessageId, int Bucket, Guid OrderId);
+
+/// <summary>What processing a message decided for its order: Confirmed, or Rejected with the reason.</summary>
+public sealed record OrderDecision(OrderMessageRef Message, OrderStatus Status, string? Reason);
 
 /// <summary>The mail owed to a buyer for a decided order: what the mail says.</summary>
 public sealed record OwedMail(Guid OrderId, string BuyerName, string Email, OrderStatus Status, string? Reason, decimal Total);
@@ -16,53 +23,250 @@ public sealed record OwedMail(Guid OrderId, string BuyerName, string Email, Orde
 public static class ShardOrders
 {
     /// <summary>
-    /// Whether the shard owns the bucket and, if so, whether the message is new and its order is there, still
-    /// Submitted. One statement, so one snapshot: if it sees the bucket owned here, no move has frozen it yet, and the
-    /// bucket's rows it reads are all here. No lock is needed for a read that decides nothing.
+    /// Opens order intake's transaction on the shard, in one round trip: holds (shared) the buckets in bucket order, then
+    /// reads which of them this shard owns and which of the (buyer, idempotency key) pairs already have an order here.
     /// </summary>
-    public static async Task<(bool Owned, bool Undecided)> IsUndecidedAsync(
-        NpgsqlConnection connection, int bucket, Guid messageId, Guid orderId, CancellationToken cancellationToken)
+    public static async Task<(HashSet<int> Owned, HashSet<(string BuyerId, string Key)> Existing)> HoldForIntakeAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<int> buckets,
+        IReadOnlyCollection<(string BuyerId, string Key)> keys, CancellationToken cancellationToken)
     {
-        await using var check = new NpgsqlCommand(
-            $"""
-            SELECT EXISTS (SELECT 1 FROM {Tables.OwnedBuckets} WHERE "Bucket" = $1),
-                   NOT EXISTS (SELECT 1 FROM {Tables.Inbox} WHERE "MessageId" = $2)
-                   AND EXISTS (SELECT 1 FROM {Tables.Orders} WHERE "Id" = $3 AND "Status" = $4)
-            """, connection)
+        await using var batch = new NpgsqlBatch(connection, transaction)
         {
-            Parameters = { new() { Value = bucket }, new() { Value = messageId }, new() { Value = orderId }, Status(OrderStatus.Submitted) },
+            BatchCommands =
+            {
+                BucketOwnership.HoldManyCommand(buckets),
+                new($"""SELECT "Bucket" FROM {Tables.OwnedBuckets} WHERE "Bucket" = ANY($1)""") { Parameters = { new() { Value = buckets.ToArray() } } },
+                new($"""
+                    SELECT o."BuyerId", o."IdempotencyKey" FROM {Tables.Orders} o
+                    JOIN unnest($1::text[], $2::text[]) AS k(buyer_id, key) ON o."BuyerId" = k.buyer_id AND o."IdempotencyKey" = k.key
+                    """)
+                {
+                    Parameters = { new() { Value = keys.Select(k => k.BuyerId).ToArray() }, new() { Value = keys.Select(k => k.Key).ToArray() } },
+                },
+            },
         };
-        await using var reader = await check.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (reader.GetBoolean(0), reader.GetBoolean(1));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var owned = new HashSet<int>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            owned.Add(reader.GetInt32(0));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var existing = new HashSet<(string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            existing.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return (owned, existing);
     }
 
     /// <summary>
-    /// Records the message as processed and decides its order (Confirmed, or Rejected with the reason) in one statement:
-    /// the inbox row is inserted unless the message was already processed (a concurrent or earlier delivery), and only
-    /// then is the order decided, and only if it is still Submitted. The UPDATE locks the order's row and re-reads its
-    /// status after a concurrent decision commits. Returns whether this call decided the order; either way the inbox
-    /// row (if new) commits with the caller's transaction, so this message is done.
+    /// Inserts new orders with their lines and their outbox messages in one statement (the order and its message commit
+    /// together or not at all). An order whose (buyer, idempotency key) another transaction committed meanwhile is
+    /// skipped with its lines and message; returns the ids of the orders inserted.
     /// </summary>
-    public static async Task<bool> ProcessOnceAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid messageId, int bucket, Guid orderId, OrderStatus status, string? reason,
-        DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<HashSet<Guid>> InsertOrdersAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(Order Order, OutboxMessage Message)> orders, CancellationToken cancellationToken)
     {
-        await using var decide = new NpgsqlCommand(
+        var lines = orders.SelectMany(o => o.Order.Lines.Select(l => (o.Order.Id, Line: l))).ToList();
+        await using var insert = new NpgsqlCommand(
             $"""
-            WITH processed AS (
-                INSERT INTO {Tables.Inbox} ("MessageId", "Bucket", "ProcessedAt") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1)
-            UPDATE {Tables.Orders} SET "Status" = $4, "RejectionReason" = $5, "CompletedAt" = $3
-            WHERE "Id" = $6 AND "Status" = $7 AND EXISTS (SELECT 1 FROM processed)
+            WITH new_orders AS (
+                INSERT INTO {Tables.Orders} ("Id", "BuyerId", "Bucket", "IdempotencyKey", "BuyerName", "Email", "ShippingAddress_Street",
+                    "ShippingAddress_City", "ShippingAddress_PostalCode", "ShippingAddress_Country", "Status", "Total", "SubmittedAt")
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                    $10::text[], $11::text[], $12::numeric[], $13::timestamptz[])
+                ON CONFLICT ("BuyerId", "IdempotencyKey") DO NOTHING RETURNING "Id"),
+            new_lines AS (
+                INSERT INTO {Tables.OrderLines} ("OrderId", "ProductId", "ProductName", "UnitPrice", "Quantity")
+                SELECT l.* FROM unnest($14::uuid[], $15::int[], $16::text[], $17::numeric[], $18::int[]) AS l(order_id, product_id, name, price, quantity)
+                WHERE l.order_id IN (SELECT "Id" FROM new_orders)),
+            new_messages AS (
+                INSERT INTO {Tables.Outbox} ("MessageId", "Bucket", "Type", "Payload", "TraceParent", "CreatedAt", "Attempts")
+                SELECT m.message_id, m.bucket, m.type, m.payload::jsonb, m.trace_parent, m.created_at, 0
+                FROM unnest($19::uuid[], $20::uuid[], $21::int[], $22::text[], $23::text[], $24::text[], $25::timestamptz[])
+                    WITH ORDINALITY AS m(message_id, order_id, bucket, type, payload, trace_parent, created_at, position)
+                WHERE m.order_id IN (SELECT "Id" FROM new_orders) ORDER BY m.position)
+            SELECT "Id" FROM new_orders
             """, connection, transaction)
         {
             Parameters =
             {
-                new() { Value = messageId }, new() { Value = bucket }, new() { Value = now }, Status(status),
-                new() { Value = (object?)reason ?? DBNull.Value }, new() { Value = orderId }, Status(OrderStatus.Submitted),
+                Array(orders, o => o.Order.Id), Array(orders, o => o.Order.BuyerId), Array(orders, o => o.Order.Bucket),
+                Array(orders, o => o.Order.IdempotencyKey), Array(orders, o => o.Order.BuyerName), Array(orders, o => o.Order.Email),
+                Array(orders, o => o.Order.ShippingAddress.Street), Array(orders, o => o.Order.ShippingAddress.City),
+                Array(orders, o => o.Order.ShippingAddress.PostalCode), Array(orders, o => o.Order.ShippingAddress.Country),
+                Array(orders, o => o.Order.Status.ToString()), Array(orders, o => o.Order.Total), Array(orders, o => o.Order.SubmittedAt),
+                Array(lines, l => l.Id), Array(lines, l => l.Line.ProductId), Array(lines, l => l.Line.ProductName),
+                Array(lines, l => l.Line.UnitPrice), Array(lines, l => l.Line.Quantity),
+                Array(orders, o => o.Message.MessageId), Array(orders, o => o.Order.Id), Array(orders, o => o.Message.Bucket),
+                Array(orders, o => o.Message.Type), Array(orders, o => o.Message.Payload), Array(orders, o => o.Message.TraceParent),
+                Array(orders, o => o.Message.CreatedAt),
             },
         };
-        return await decide.ExecuteNonQueryAsync(cancellationToken) == 1;
+        await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+        var inserted = new HashSet<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            inserted.Add(reader.GetGuid(0));
+        }
+
+        return inserted;
+    }
+
+    /// <summary>The orders, with their lines, of the given (buyer, idempotency key) pairs that exist here.</summary>
+    public static async Task<List<Order>> OrdersByKeyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<(string BuyerId, string Key)> keys, CancellationToken cancellationToken)
+    {
+        await using var select = new NpgsqlCommand(
+            $"""
+            SELECT o."Id", o."BuyerId", o."Bucket", o."IdempotencyKey", o."BuyerName", o."Email", o."ShippingAddress_Street", o."ShippingAddress_City",
+                   o."ShippingAddress_PostalCode", o."ShippingAddress_Country", o."Status", o."RejectionReason", o."Total", o."SubmittedAt",
+                   o."CompletedAt", l."ProductId", l."ProductName", l."UnitPrice", l."Quantity"
+            FROM {Tables.Orders} o
+            JOIN unnest($1::text[], $2::text[]) AS k(buyer_id, key) ON o."BuyerId" = k.buyer_id AND o."IdempotencyKey" = k.key
+            JOIN {Tables.OrderLines} l ON l."OrderId" = o."Id"
+            """, connection, transaction)
+        {
+            Parameters = { new() { Value = keys.Select(k => k.BuyerId).ToArray() }, new() { Value = keys.Select(k => k.Key).ToArray() } },
+        };
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        var orders = new Dictionary<Guid, Order>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetGuid(0);
+            if (!orders.TryGetValue(id, out var order))
+            {
+                orders[id] = order = new Order
+                {
+                    Id = id,
+                    BuyerId = reader.GetString(1),
+                    Bucket = reader.GetInt32(2),
+                    IdempotencyKey = reader.GetString(3),
+                    BuyerName = reader.GetString(4),
+                    Email = reader.GetString(5),
+                    ShippingAddress = new ShippingAddress
+                    {
+                        Street = reader.GetString(6),
+                        City = reader.GetString(7),
+                        PostalCode = reader.GetString(8),
+                        Country = reader.GetString(9),
+                    },
+                    Status = Enum.Parse<OrderStatus>(reader.GetString(10)),
+                    RejectionReason = reader.IsDBNull(11) ? null : reader.GetString(11),
+                    Total = reader.GetDecimal(12),
+                    SubmittedAt = reader.GetFieldValue<DateTimeOffset>(13),
+                    CompletedAt = reader.IsDBNull(14) ? null : reader.GetFieldValue<DateTimeOffset>(14),
+                };
+            }
+
+            order.Lines.Add(new OrderLine
+            {
+                OrderId = id,
+                ProductId = reader.GetInt32(15),
+                ProductName = reader.GetString(16),
+                UnitPrice = reader.GetDecimal(17),
+                Quantity = reader.GetInt32(18),
+            });
+        }
+
+        return [.. orders.Values];
+    }
+
+    /// <summary>
+    /// Per message (in the order given), whether its bucket is owned here and, if so, whether the message is new and its
+    /// order there and still Submitted. One statement, so one snapshot: a bucket seen owned here has not been frozen by
+    /// a move yet, and its rows read are all here. No lock is needed for a read that decides nothing.
+    /// </summary>
+    public static async Task<List<(bool Owned, bool Undecided)>> AreUndecidedAsync(
+        NpgsqlConnection connection, IReadOnlyList<OrderMessageRef> messages, CancellationToken cancellationToken)
+    {
+        await using var check = new NpgsqlCommand(
+            $"""
+            SELECT EXISTS (SELECT 1 FROM {Tables.OwnedBuckets} WHERE "Bucket" = m.bucket),
+                   NOT EXISTS (SELECT 1 FROM {Tables.Inbox} WHERE "MessageId" = m.message_id)
+                   AND EXISTS (SELECT 1 FROM {Tables.Orders} WHERE "Id" = m.order_id AND "Status" = $4)
+            FROM unnest($1::uuid[], $2::int[], $3::uuid[]) WITH ORDINALITY AS m(message_id, bucket, order_id, position)
+            ORDER BY m.position
+            """, connection)
+        {
+            Parameters =
+            {
+                new() { Value = messages.Select(m => m.MessageId).ToArray() }, new() { Value = messages.Select(m => m.Bucket).ToArray() },
+                new() { Value = messages.Select(m => m.OrderId).ToArray() }, Status(OrderStatus.Submitted),
+            },
+        };
+        await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+        var answers = new List<(bool, bool)>(messages.Count);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            answers.Add((reader.GetBoolean(0), reader.GetBoolean(1)));
+        }
+
+        return answers;
+    }
+
+    /// <summary>
+    /// Records messages as processed and decides their orders, in one round trip and the caller's transaction: holds
+    /// (shared) the messages' buckets in bucket order, then, for the messages whose bucket is owned here, inserts the
+    /// inbox rows unless already there (an earlier or concurrent delivery) and decides the orders of the new ones
+    /// (Confirmed, or Rejected with the reason) if still Submitted; the UPDATE locks each order's row and re-reads its
+    /// status after a concurrent decision commits. Returns the messages recorded (a message whose bucket moved away is
+    /// not among them: its new owner processes it) and the orders this call decided.
+    /// </summary>
+    public static async Task<(HashSet<Guid> Recorded, HashSet<Guid> Decided)> ProcessManyOnceAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<OrderDecision> decisions, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        // Two statements, so the second reads ownership with a snapshot taken after every lock was granted.
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                BucketOwnership.HoldManyCommand(decisions.Select(d => d.Message.Bucket)),
+                new($"""
+                    WITH batch AS (
+                        SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[]) AS m(message_id, bucket, order_id, status, reason)
+                        WHERE m.bucket IN (SELECT "Bucket" FROM {Tables.OwnedBuckets})),
+                    processed AS (
+                        INSERT INTO {Tables.Inbox} ("MessageId", "Bucket", "ProcessedAt")
+                        SELECT message_id, bucket, $6 FROM batch ON CONFLICT DO NOTHING RETURNING "MessageId"),
+                    decided AS (
+                        UPDATE {Tables.Orders} o SET "Status" = b.status, "RejectionReason" = b.reason, "CompletedAt" = $6
+                        FROM batch b JOIN processed p ON p."MessageId" = b.message_id
+                        WHERE o."Id" = b.order_id AND o."Status" = $7 RETURNING o."Id")
+                    SELECT b.message_id, d."Id" FROM batch b LEFT JOIN decided d ON d."Id" = b.order_id
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = decisions.Select(d => d.Message.MessageId).ToArray() },
+                        new() { Value = decisions.Select(d => d.Message.Bucket).ToArray() },
+                        new() { Value = decisions.Select(d => d.Message.OrderId).ToArray() },
+                        new() { Value = decisions.Select(d => d.Status.ToString()).ToArray() },
+                        new() { Value = decisions.Select(d => d.Reason).ToArray() },
+                        new() { Value = now },
+                        Status(OrderStatus.Submitted),
+                    },
+                },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var (recorded, decided) = (new HashSet<Guid>(), new HashSet<Guid>());
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            recorded.Add(reader.GetGuid(0));
+            if (!reader.IsDBNull(1))
+            {
+                decided.Add(reader.GetGuid(1));
+            }
+        }
+
+        return (recorded, decided);
     }
 
     /// <summary>Claims up to <paramref name="limit"/> owed mails of the buckets the caller holds, oldest decision first, skipping rows another relay claimed.</summary>
@@ -175,4 +379,6 @@ public static class ShardOrders
             $$"""INSERT INTO {{Tables.OwnedBuckets}} ("Bucket") SELECT unnest({0}) ON CONFLICT DO NOTHING""", [buckets], cancellationToken);
 
     private static NpgsqlParameter Status(OrderStatus status) => new() { Value = status.ToString() };
+
+    private static NpgsqlParameter Array<TRow, TValue>(IEnumerable<TRow> rows, Func<TRow, TValue> column) => new() { Value = rows.Select(column).ToArray() };
 }

@@ -39,6 +39,16 @@ public static class BucketOwnership
     }
 
     /// <summary>
+    /// A batch command that holds (shared) the given buckets until the transaction ends, in bucket order like
+    /// <see cref="HoldAllOwnedAsync"/>; ownership must be read by a later statement of the batch.
+    /// </summary>
+    internal static NpgsqlBatchCommand HoldManyCommand(IEnumerable<int> buckets)
+        => new("SELECT count(pg_advisory_xact_lock_shared($1, b)) FROM (SELECT DISTINCT unnest($2::int[]) AS b ORDER BY b) held")
+        {
+            Parameters = { new() { Value = LockClass }, new() { Value = buckets.ToArray() } },
+        };
+
+    /// <summary>
     /// Holds (shared) every bucket this shard owns until the transaction ends, for work that claims rows of many
     /// buckets: a later statement that joins <c>ordering.owned_buckets</c> sees exactly the buckets it may touch.
     /// In bucket order, so two holders and a freeze can never wait on each other in a circle.

@@ -38,8 +38,29 @@ public sealed class OrderShardContexts(OrderShardMap map, ResiliencePipelineProv
     /// <see cref="ShopResilience.BriefDatabaseWait"/> pipeline (about 5 s; a longer freeze answers 503, see the design), then
     /// <see cref="OrderShardUnavailableException"/>.
     /// </summary>
-    public async Task<(T Result, OrderShard Shard)> InOwningShardAsync<T>(
+    public Task<(T Result, OrderShard Shard)> InOwningShardAsync<T>(
         int bucket, Func<OrderingDbContext, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+        => OnOwningShardAsync(bucket, async (shard, cancellationToken) =>
+        {
+            await using var db = Create(shard);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (!await BucketOwnership.HoldAsync(
+                    (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(), bucket, cancellationToken))
+            {
+                throw new BucketMovedException(bucket, shard);
+            }
+
+            var result = await work(db, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return (result, shard);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> against the shard the map names for the bucket; work that finds the bucket is not
+    /// owned there throws <see cref="BucketMovedException"/>, and is run again on the owner after a map refresh. Moves and
+    /// outages are waited out as in <see cref="InOwningShardAsync{T}"/>, then <see cref="OrderShardUnavailableException"/>.
+    /// </summary>
+    public async Task<T> OnOwningShardAsync<T>(int bucket, Func<OrderShard, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get($"orders of bucket {bucket}", cancellationToken);
         var attempts = 0;
@@ -52,18 +73,7 @@ public sealed class OrderShardContexts(OrderShardMap map, ResiliencePipelineProv
                     await RefreshMapAsync(context.CancellationToken);
                 }
 
-                var shard = map.ForBucket(bucket);
-                await using var db = Create(shard);
-                await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-                if (!await BucketOwnership.HoldAsync(
-                        (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(), bucket, context.CancellationToken))
-                {
-                    throw new BucketMovedException(bucket, shard);
-                }
-
-                var result = await work(db, context.CancellationToken);
-                await transaction.CommitAsync(context.CancellationToken);
-                return (result, shard);
+                return await work(map.ForBucket(bucket), context.CancellationToken);
             }, context);
         }
         catch (Exception e) when (e is PassingConditionException || ShopResilience.IsDatabaseOutage(e))

@@ -227,18 +227,9 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     [Fact]
     public async Task MessageThatKeepsFailingIsDeadLetteredAtTheDeliveryLimitAndOrdersKeepFlowing()
     {
-        // A real, non-transient database failure for one real order: a trigger in the catalog refuses every stock
-        // change of its product, so each delivery of its OrderSubmitted fails at the reservation.
         var poisonProduct = (await TestProducts.CreateAsync(graph.App)).Id;
         var stock = await StockAsync(poisonProduct);
-        var trigger = $"fail_{Guid.NewGuid():N}";
-        await ExecuteOnCatalogAsync($"""
-            CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN IF NEW."Id" = {poisonProduct} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
-            CREATE TRIGGER {trigger} BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION {trigger}();
-            """);
-
-        try
+        await using (await FailStockChangesOfAsync(poisonProduct))
         {
             var poison = await PlaceAsync($"buyer-{Guid.NewGuid():N}", poisonProduct, 1);
             var messageId = (await OutboxMessageOfAsync(poison.Id)).MessageId.ToString();
@@ -251,10 +242,73 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
             var order = await PlaceAsync($"buyer-{Guid.NewGuid():N}", (await TestProducts.CreateAsync(graph.App)).Id, 1);
             Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
         }
-        finally
+    }
+
+    [Fact]
+    public async Task APoisonOrderCannotHoldBackTheOthersOfItsBatchWhichConfirmExactlyOnce()
+    {
+        var poisonProduct = (await TestProducts.CreateAsync(graph.App)).Id;
+        var poisonStock = await StockAsync(poisonProduct);
+        var goodProduct = (await TestProducts.CreateAsync(graph.App, stock: 50)).Id;
+        var fallbacksBefore = graph.Telemetry.Logs.Count;
+        await using (await FailStockChangesOfAsync(poisonProduct))
         {
-            await ExecuteOnCatalogAsync($"DROP TRIGGER {trigger} ON products; DROP FUNCTION {trigger}();");
+            // The workers are stopped while the orders queue up, so they arrive together as one batch. One buyer: one
+            // bucket, one shard, one relay publishing in order, so the poison order is the first of the batch.
+            var buyerId = $"buyer-{Guid.NewGuid():N}";
+            PlacedOrder poison;
+            var good = new List<PlacedOrder>();
+            await using (await graph.App.StopAsync("ordering-worker"))
+            {
+                poison = await PlaceAsync(buyerId, poisonProduct, 1);
+                for (var i = 0; i < 9; i++)
+                {
+                    good.Add(await PlaceAsync(buyerId, goodProduct, 1));
+                }
+
+                await Eventually.TrueAsync(async () => await QueueDepthAsync(OrderTopology.OrderSubmittedQueue) >= 10, ProcessingWait, "the ten orders queued");
+            }
+
+            foreach (var order in good)
+            {
+                Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
+                Assert.Single(await MailsOfAsync(order.Id));
+            }
+
+            Assert.Equal(50 - good.Count, await StockAsync(goodProduct));
+
+            // The batch did fail as a whole first: the poison was not alone in it.
+            var fallback = await Eventually.UntilAsync(
+                () => graph.Telemetry.Logs.Skip(fallbacksBefore).FirstOrDefault(l => l.Service == "ordering-worker" && l.Body.Contains("one at a time")),
+                log => log is not null, ProcessingWait);
+            Assert.Matches(@"A batch of ([2-9]|\d\d+) orders failed", fallback!.Body);
+
+            var messageId = (await OutboxMessageOfAsync(poison.Id)).MessageId.ToString();
+            Assert.Equal("delivery_limit", await Eventually.UntilAsync<string?>(() => DeadLetterReasonAsync(messageId), value => value is not null, ProcessingWait));
+            Assert.Equal("Submitted", (await WaitForFinalStatusAsync(poison, TimeSpan.Zero)).Status);
+            Assert.Equal(poisonStock, await StockAsync(poisonProduct));
         }
+    }
+
+    /// <summary>
+    /// A real, non-transient database failure for one product's orders: a trigger in the catalog refuses every stock
+    /// change of the product, so each delivery of such an order's OrderSubmitted fails at the reservation. Disposing
+    /// removes the trigger.
+    /// </summary>
+    private async Task<IAsyncDisposable> FailStockChangesOfAsync(int productId)
+    {
+        var trigger = $"fail_{Guid.NewGuid():N}";
+        await ExecuteOnCatalogAsync($"""
+            CREATE FUNCTION {trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW."Id" = {productId} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER {trigger} BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION {trigger}();
+            """);
+        return new Cleanup(() => ExecuteOnCatalogAsync($"DROP TRIGGER {trigger} ON products; DROP FUNCTION {trigger}();"));
+    }
+
+    private sealed class Cleanup(Func<Task> undo) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await undo();
     }
 
     private sealed record PlacedOrder(Guid Id, string BuyerId);

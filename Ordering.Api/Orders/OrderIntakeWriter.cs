@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using AspireShop.Contracts;
+using AspireShop.Ordering.Batching;
+using AspireShop.Ordering.Catalog;
+using AspireShop.Ordering.Data;
+using AspireShop.Ordering.Sharding;
+using AspireShop.ServiceDefaults.Resilience;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Ordering.Api.Operations;
+
+namespace Ordering.Api.Orders;
+
+/// <summary>What a submission came to: the answer for the buyer, and whether it stored a new order.</summary>
+public sealed record Submission(Results<Accepted<OrderDto>, ValidationProblem, ProblemHttpResult> Result, bool IsNew);
+
+/// <summary>
+/// Writes submitted orders to their shards in batches: each shard has one writer that takes every request waiting for
+/// it (up to <see cref="MaxBatch"/>), reads their prices from the catalog in one query, and stores them all in one
+/// shard transaction of a few round trips. Each request is answered only after the commit that holds its order, so a
+/// 202 still means stored; concurrent requests share a commit instead of queueing for one each (group commit). A batch
+/// that fails for a reason other than an outage is written again one request at a time, so one bad request cannot fail
+/// the others.
+/// <para>
+/// Written here rather than with EF Core: the batch is three set-based statements (<see cref="ShardOrders"/>), where EF
+/// would track every entity and wrap each save in a savepoint.
+/// </para>
+/// </summary>
+public sealed class OrderIntakeWriter(
+    OrderShardContexts shards, CatalogProducts catalog, OrderOutboxSignals outbox, OrderingApiMetrics metrics, TimeProvider clock,
+    ILogger<OrderIntakeWriter> logger) : BackgroundService
+{
+    public const int MaxBatch = 64;
+
+    private static readonly ActivitySource ActivitySource = new("Ordering.Api");
+
+    private readonly Channel<Pending>[] _queues = [.. shards.Map.Shards.Select(_ => Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true }))];
+
+    /// <summary>A request waiting for its shard's writer, with the span of the HTTP request it came in.</summary>
+    private sealed record Pending(string BuyerId, string IdempotencyKey, SubmitOrderRequest Order, Activity? Span)
+    {
+        public int Bucket { get; } = OrderBuckets.Of(BuyerId);
+
+        public TaskCompletionSource<Submission?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public (string, string) Key => (BuyerId, IdempotencyKey);
+    }
+
+    /// <summary>
+    /// Stores the order (or finds the one the key already made) on the buyer's shard and answers once it is committed;
+    /// moves and outages are waited out briefly, then <see cref="OrderShardUnavailableException"/>.
+    /// </summary>
+    public Task<Submission> SubmitAsync(string buyerId, string idempotencyKey, SubmitOrderRequest order, CancellationToken cancellationToken)
+        => shards.OnOwningShardAsync(OrderBuckets.Of(buyerId), async (shard, cancellationToken) =>
+        {
+            var pending = new Pending(buyerId, idempotencyKey, order, Activity.Current);
+            _queues[shard.Number - 1].Writer.TryWrite(pending);
+            return await pending.Answer.Task.WaitAsync(cancellationToken) ?? throw new BucketMovedException(pending.Bucket, shard);
+        }, cancellationToken);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        => Task.WhenAll(shards.Map.Shards.Select(shard => WriteUntilStoppedAsync(shard, _queues[shard.Number - 1].Reader, stoppingToken)));
+
+    private async Task WriteUntilStoppedAsync(OrderShard shard, ChannelReader<Pending> queue, CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        try
+        {
+            while (await queue.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < MaxBatch && queue.TryRead(out var pending))
+                {
+                    batch.Add(pending);
+                }
+
+                await WriteBatchAsync(shard, batch, stoppingToken);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Answer.TrySetCanceled(stoppingToken);
+            }
+        }
+    }
+
+    private async Task WriteBatchAsync(OrderShard shard, List<Pending> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteAsync(shard, batch, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && batch.Count > 1 && !ShopResilience.IsDatabaseOutage(e))
+        {
+            logger.LogWarning("A batch of {Count} orders for {Shard} failed ({Problem}); writing them one at a time.", batch.Count, shard.Name, e.Message);
+            foreach (var pending in batch)
+            {
+                await WriteBatchAsync(shard, [pending], cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // An outage (each request's caller waits it out and comes back), or a lone request that cannot be stored.
+            foreach (var pending in batch)
+            {
+                pending.Answer.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task WriteAsync(OrderShard shard, List<Pending> batch, CancellationToken cancellationToken)
+    {
+        using var work = BatchSpans.StartWork(ActivitySource, "order intake batch", [.. batch.Select(p => p.Span)]);
+        try
+        {
+            // Prices and names come from the catalog as the primary has them now, never from the client; read once for
+            // the batch, before the shard transaction, so that is not held open across a second database.
+            var prices = await catalog.PricesAsync([.. batch.SelectMany(p => p.Order.Lines).Select(l => l.ProductId).Distinct()], cancellationToken);
+
+            // The same key twice in a batch (a double click): the first is written, the others get its answer.
+            var requests = batch.DistinctBy(p => p.Key).ToList();
+            await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var (owned, existing) = await ShardOrders.HoldForIntakeAsync(
+                connection, transaction, [.. requests.Select(p => p.Bucket).Distinct()], [.. requests.Select(p => p.Key)], cancellationToken);
+
+            var answers = new Dictionary<(string, string), Submission?>();
+            var toInsert = new List<(Pending Request, Order Order, OutboxMessage Message)>();
+            var now = clock.GetUtcNow();
+            foreach (var request in requests)
+            {
+                if (!owned.Contains(request.Bucket))
+                {
+                    answers[request.Key] = null;
+                }
+                else if (!existing.Contains(request.Key))
+                {
+                    if (Refusal(request.Order, prices) is { } refusal)
+                    {
+                        answers[request.Key] = new Submission(refusal, IsNew: false);
+                    }
+                    else
+                    {
+                        var (order, message) = NewOrder(request, prices, now);
+                        toInsert.Add((request, order, message));
+                    }
+                }
+            }
+
+            var inserted = toInsert.Count > 0
+                ? await ShardOrders.InsertOrdersAsync(connection, transaction, [.. toInsert.Select(i => (i.Order, i.Message))], cancellationToken)
+                : [];
+            foreach (var (request, order, _) in toInsert.Where(i => inserted.Contains(i.Order.Id)))
+            {
+                answers[request.Key] = new Submission(OrdersApi.Accepted(order), IsNew: true);
+            }
+
+            // The key's earlier order: found before, or committed by a concurrent request since (the insert skipped it).
+            var earlier = requests.Where(r => !answers.ContainsKey(r.Key)).Select(r => r.Key).ToList();
+            if (earlier.Count > 0)
+            {
+                foreach (var order in await ShardOrders.OrdersByKeyAsync(connection, transaction, earlier, cancellationToken))
+                {
+                    answers[(order.BuyerId, order.IdempotencyKey)] = new Submission(OrdersApi.Accepted(order), IsNew: false);
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            if (inserted.Count > 0)
+            {
+                outbox.For(shard).Notify();
+                metrics.OrdersSubmitted.Add(inserted.Count, new KeyValuePair<string, object?>("shard", shard.Name));
+            }
+
+            foreach (var pending in batch)
+            {
+                pending.Answer.TrySetResult(answers[pending.Key]);
+            }
+        }
+        finally
+        {
+            Activity.Current = null;
+        }
+    }
+
+    private static Results<Accepted<OrderDto>, ValidationProblem, ProblemHttpResult>? Refusal(SubmitOrderRequest order, Dictionary<int, ProductPrice> prices)
+    {
+        if (order.Lines.GroupBy(l => l.ProductId).Any(g => g.Count() > 1))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["lines"] = ["Name each product once, with the quantity you want."],
+            });
+        }
+
+        var unknown = order.Lines.Select(l => l.ProductId).Where(id => !prices.ContainsKey(id)).ToList();
+        if (unknown.Count == 0)
+        {
+            return null;
+        }
+
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: "Unknown products",
+            detail: $"The catalog has no product {string.Join(", ", unknown)}.",
+            extensions: new Dictionary<string, object?> { ["unknownProductIds"] = unknown });
+    }
+
+    private static (Order, OutboxMessage) NewOrder(Pending request, Dictionary<int, ProductPrice> prices, DateTimeOffset now)
+    {
+        var submitted = request.Order;
+        var order = new Order
+        {
+            Id = OrderBuckets.NewOrderId(request.Bucket, now),
+            BuyerId = request.BuyerId,
+            Bucket = request.Bucket,
+            IdempotencyKey = request.IdempotencyKey,
+            BuyerName = submitted.BuyerName.Trim(),
+            Email = submitted.Email.Trim(),
+            ShippingAddress = new ShippingAddress
+            {
+                Street = submitted.ShippingAddress.Street.Trim(),
+                City = submitted.ShippingAddress.City.Trim(),
+                PostalCode = submitted.ShippingAddress.PostalCode.Trim(),
+                Country = submitted.ShippingAddress.Country.Trim(),
+            },
+            Status = OrderStatus.Submitted,
+            SubmittedAt = now,
+            Lines = [.. submitted.Lines.Select(l => new OrderLine
+            {
+                ProductId = l.ProductId,
+                ProductName = prices[l.ProductId].Name,
+                UnitPrice = prices[l.ProductId].Price,
+                Quantity = l.Quantity,
+            })],
+        };
+        order.Total = order.Lines.Sum(l => l.UnitPrice * l.Quantity);
+        var message = new OutboxMessage
+        {
+            MessageId = Guid.CreateVersion7(now),
+            Bucket = request.Bucket,
+            Type = OrderMessaging.OrderSubmittedType,
+            Payload = JsonSerializer.Serialize(
+                new OrderSubmitted(order.Id, request.BuyerId, [.. order.Lines.Select(l => new OrderSubmittedLine(l.ProductId, l.Quantity))], now),
+                OrderingJsonContext.Default.OrderSubmitted),
+            TraceParent = request.Span?.Id,
+            CreatedAt = now,
+        };
+        return (order, message);
+    }
+}
