@@ -2,7 +2,7 @@
 # The shop's load tests: wrk against the graph the AppHost starts (Release, processes mode), with the results written
 # as markdown tables into docs/benchmarks.md (between the scenario's markers) and printed.
 #
-#   bench/run.sh [all|load|scaling|soak]    default: all (= load, then scaling; soak is separate, it takes 10 min)
+#   bench/run.sh [all|load|scaling|orders|soak]    default: all (= load, then scaling; orders and soak are separate)
 #
 # load     one graph, in this order: (1) the bare-Kestrel ceiling (bench/KestrelCeiling, the same product JSON from
 #          memory); (2) Catalog.Api product by id, cached; (3) the same at half the rate of (2), for p99 at a load the
@@ -14,20 +14,23 @@
 #          BACKLOG orders queue, then resumed).
 # scaling  the read mix through the orchestrator's proxy (which spreads connections over replicas) with Catalog.Api
 #          at 1 and 2 replicas, cache on and off; then orders flat out with 1 and 2 order shards: six graph starts.
+# orders   the order pipeline at rising rates (ORDER_RATES) on one graph: POSTs answered, orders decided per second end
+#          to end, CPU ms per order by program, statements and commits per order; the highest rate it keeps up with.
 # soak     SOAK_MINUTES of the read mix, the shop front and orders together; every service process's memory (RSS) at
 #          the start, its peak and at the end.
 #
 # Every run: WARMUP seconds of the same load first (the JIT needs it), then DURATION seconds measured. Every response
 # status is checked: non-2xx answers and socket errors are counted, and a run with more than 0.1% of them fails the
 # command (after its table is written). wrk hits each service's own port, not the dashboard's proxy, except in the
-# scaling run. Settings: WARMUP=30 DURATION=30 THREADS=2 CONNECTIONS=32 ORDER_RATE=40 BACKLOG=5000 SOAK_MINUTES=10
+# scaling run. Settings: WARMUP=30 DURATION=30 THREADS=2 CONNECTIONS=32 ORDER_RATE=40 ORDER_RATES="100 250 500 1000"
+# BACKLOG=5000 SOAK_MINUTES=10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-all}
 warmup=${WARMUP:-30}; duration=${DURATION:-30}
 threads=${THREADS:-2}; connections=${CONNECTIONS:-32}
-order_rate=${ORDER_RATE:-40}; backlog=${BACKLOG:-5000}; soak_minutes=${SOAK_MINUTES:-10}
+order_rate=${ORDER_RATE:-40}; order_rates=${ORDER_RATES:-100 250 500 1000}; backlog=${BACKLOG:-5000}; soak_minutes=${SOAK_MINUTES:-10}
 export WRK_CONNECTIONS=$connections
 
 scripts/prerequisites.sh wrk postgresql-client
@@ -279,6 +282,49 @@ scaling() {
   cat "$out"
 }
 
+# orders: how fast the order pipeline goes end to end. One graph; orders paced at each rate of ORDER_RATES for
+# WARMUP + DURATION seconds, then whatever is still undecided (and its mail) waited out. Per rate: POSTs answered,
+# orders decided per second and submit-to-decision percentiles from the orders' own timestamps, CPU ms per order by
+# program (bench/cpu-share.sh over the paced run), and statements and commits per order over every database server.
+orders() {
+  local out cpu row rate since work_before work_after found decided per_second percentiles cpu_pid
+  out=$(mktemp); cpu=$(mktemp); row=$(mktemp)
+  start_graph
+  graph_buyer_tokens "$key" 500 "$tokens"
+  sql "UPDATE products SET \"AvailableStock\" = 10000000" >/dev/null
+  {
+    echo "Command: \`ORDER_RATES=\"$order_rates\" WARMUP=$warmup DURATION=$duration bench/run.sh orders\`; per rate, bench/orders.lua paced with" \
+      "wrk -t$threads -c$(( connections * 4 )) for $(( warmup + duration )) s, then the orders still undecided waited out."
+    echo "Machine: $(machine)."
+    echo
+    echo "| offered/s | POST answered/s | POST p50 / p99 | errors | decided/s end to end | submit to decision p50 / p90 / p99 | CPU ms per order: graph, Ordering.Api, Ordering.Worker, postgres, RabbitMQ, dashboard | statements / commits per order |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for rate in $order_rates; do
+      since=$(sql "SELECT now()")
+      work_before=$(database_work)
+      bench/cpu-share.sh $(( warmup + duration )) >"$cpu" &
+      cpu_pid=$!
+      paced "orders paced to $rate/s" "$orders_api" bench/orders.lua "$tokens" "$rate" >"$row"
+      wait "$cpu_pid"
+      wait_decided "$since"
+      until [ "$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since' AND \"MailSentAt\" IS NULL")" = 0 ]; do
+        sleep 0.2
+      done
+      work_after=$(database_work)
+      found=$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'")
+      IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since")"
+      per_order() { awk -F'|' -v p="$1" -v n="$found" '$2 ~ p {s += $3} END {printf "%.1f", 1000 * s / n}' "$cpu"; }
+      awk -F'|' -v rate="$rate" -v decided="$per_second" -v e2e="$percentiles ms" -v cpu="$(per_order '\\(all\\)') ($(per_order 'Ordering.Api'), $(per_order 'Ordering.Worker'), $(per_order 'postgres'), $(per_order 'beam.smp'), $(per_order 'Aspire.Dashboar'))" \
+        -v work="$(( (${work_after%|*} - ${work_before%|*}) / found )) / $(( (${work_after#*|} - ${work_before#*|}) / found ))" \
+        '{gsub(/^ +| +$/, "", $3); gsub(/^ +| +$/, "", $4); gsub(/^ +| +$/, "", $6); gsub(/^ +| +$/, "", $7);
+          printf "| %s | %s | %s / %s | %s | %s | %s | %s | %s |\n", rate, $3, $4, $6, $7, decided, e2e, cpu, work}' "$row"
+    done
+  } >"$out"
+  graph_stop
+  publish orders "$out"
+  cat "$out"
+}
+
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 soak() {
@@ -339,8 +385,9 @@ case "$mode" in
   all) load; scaling ;;
   load) load ;;
   scaling) scaling ;;
+  orders) orders ;;
   soak) soak ;;
-  *) echo "usage: bench/run.sh [all|load|scaling|soak]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [all|load|scaling|orders|soak]" >&2; exit 2 ;;
 esac
 
 if (( failed )); then
