@@ -10,7 +10,7 @@ using Polly.Registry;
 namespace Ordering.Api.Sharding;
 
 /// <summary>What a bucket holds on one shard, compared before a move switches the map.</summary>
-public sealed record BucketSummary(int Orders, decimal Total, string Statuses, int Lines, int Inbox, int UnsentOutbox, int Outbox);
+public sealed record BucketSummary(int Orders, decimal Total, string Statuses, int Lines, int MailsOwed, int Inbox, int UnsentOutbox, int Outbox);
 
 public sealed record BucketMoveReport(int Bucket, string From, string To, BucketSummary Moved, TimeSpan Frozen);
 
@@ -92,8 +92,9 @@ public sealed class BucketMover(
     /// <summary>
     /// Makes the target's copy of the bucket equal to the source's: the target does not own the bucket, so nothing else
     /// reads or writes those rows there, and replacing them in one transaction is exact. The first copy replaces all of
-    /// them; the catch-up (<paramref name="since"/>: what the first copy saw) replaces only the orders and outbox rows
-    /// written since (a row's <c>xmin</c>, the transaction that wrote its version, changes with every update) and adds
+    /// them; the catch-up (<paramref name="since"/>: what the first copy saw) replaces only the orders (with their lines and
+    /// owed mail, which change only with the order's row) and outbox rows written since (a row's <c>xmin</c>, the
+    /// transaction that wrote its version, changes with every update) and adds
     /// the new inbox rows (never updated), so the freeze lasts as long as the writes made during the copy, not as long
     /// as the bucket's whole history.
     /// </summary>
@@ -115,7 +116,8 @@ public sealed class BucketMover(
             var changedOrders = now.Orders.Keys.Where(id => since?.Orders.GetValueOrDefault(id) != now.Orders[id]).ToList();
             var changedOutbox = now.Outbox.Keys.Where(id => since?.Outbox.GetValueOrDefault(id) != now.Outbox[id]).ToList();
             var newInbox = now.Inbox.Where(id => since?.Inbox.Contains(id) != true).ToList();
-            orders = await from.Orders.AsNoTracking().Include(o => o.Lines).Where(o => changedOrders.Contains(o.Id)).ToListAsync(cancellationToken);
+            orders = await from.Orders.AsNoTracking().Include(o => o.Lines).Include(o => o.MailOwed)
+                .Where(o => changedOrders.Contains(o.Id)).ToListAsync(cancellationToken);
             outbox = await from.Outbox.AsNoTracking().Where(m => changedOutbox.Contains(m.MessageId)).ToListAsync(cancellationToken);
             inbox = await from.Inbox.AsNoTracking().Where(m => newInbox.Contains(m.MessageId)).ToListAsync(cancellationToken);
         }
@@ -222,6 +224,7 @@ public sealed class BucketMover(
             await orders.SumAsync(o => o.Total, cancellationToken),
             string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} {s.Count}")),
             await orders.SelectMany(o => o.Lines).CountAsync(cancellationToken),
+            await orders.CountAsync(o => o.MailOwed != null, cancellationToken),
             await db.Inbox.CountAsync(m => m.Bucket == bucket, cancellationToken),
             await db.Outbox.CountAsync(m => m.Bucket == bucket && m.SentAt == null, cancellationToken),
             await db.Outbox.CountAsync(m => m.Bucket == bucket, cancellationToken));

@@ -4,5 +4,5 @@ namespace Ordering.Worker.Mail;
 /// <summary>Delivers a buyer's order mail; throws when it could not, so the mail stays owed and is tried again.</summary>
 public interface IOrderMailSender
 {
-    Task SendAsync(OwedMail mail, CancellationToken cancellationToken);
+    Task SendAsync(MailToSend mail, CancellationToken cancellationToken);
 }

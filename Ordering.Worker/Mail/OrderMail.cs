@@ -11,9 +11,9 @@ public static class OrderMail
     /// The same order always gives the same Message-ID, so a receiving system can recognise the (rare) second copy
     /// an SMTP server may get when the worker dies between the server's acceptance and recording the send.
     /// </summary>
-    public static string MessageId(this OwedMail mail) => $"order-{mail.OrderId}@aspireshop.example";
+    public static string MessageId(this MailToSend mail) => $"order-{mail.OrderId}@aspireshop.example";
 
-    public static MimeMessage ToMessage(this OwedMail mail, MailboxAddress from)
+    public static MimeMessage ToMessage(this MailToSend mail, MailboxAddress from)
     {
         var confirmed = mail.Status == OrderStatus.Confirmed;
         var message = new MimeMessage

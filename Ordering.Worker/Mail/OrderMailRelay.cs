@@ -13,9 +13,9 @@ public sealed class OrderMailSignal : WakeUpSignal;
 public sealed class OrderMailSignals(OrderShardMap map) : PerShardSignals<OrderMailSignal>(map);
 
 /// <summary>
-/// Sends the mails owed for decided orders. The order's row is the record of the debt (<c>MailSentAt</c> is null),
-/// written in the same transaction that decided the order, so a worker that dies after the commit leaves the mail
-/// owed rather than lost. A batch is claimed and marked in the same transaction after sending, so two workers never
+/// Sends the mails owed for decided orders. The record of the debt is the order's <see cref="MailOwed"/> row, written
+/// in the same transaction that decided the order, so a worker that dies after the commit leaves the mail owed rather
+/// than lost; it is deleted, and the order's <c>MailSentAt</c> set, by the transaction that records the mail sent. A batch is claimed and marked in the same transaction after sending, so two workers never
 /// send the same mail (see <see cref="ShardedBatchRelay{TSignal}"/>), and a mail sent just before a crash is claimed
 /// again by whichever relay comes next: the pickup sender finds its file and writes nothing; an SMTP server may get a
 /// second copy with the same Message-ID.

@@ -15,7 +15,7 @@ public sealed class PickupDirectoryMailSender(IOptions<MailOptions> options, IHo
 
     public string PickupDirectory { get; } = Path.GetFullPath(options.Value.PickupDirectory, environment.ContentRootPath);
 
-    public async Task SendAsync(OwedMail mail, CancellationToken cancellationToken)
+    public async Task SendAsync(MailToSend mail, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(PickupDirectory);
         var path = Path.Combine(PickupDirectory, $"order-{mail.OrderId}.eml");

@@ -16,7 +16,7 @@ public sealed class SmtpMailSender(IOptions<MailOptions> options) : IOrderMailSe
     private readonly SemaphoreSlim _connection = new(1, 1);
     private SmtpClient? _client;
 
-    public async Task SendAsync(OwedMail mail, CancellationToken cancellationToken)
+    public async Task SendAsync(MailToSend mail, CancellationToken cancellationToken)
     {
         await _connection.WaitAsync(cancellationToken);
         try

@@ -31,7 +31,7 @@ public sealed record ProcessingOutcome(OrderStatus? DecidedStatus, string? Reaso
 /// decision back;</item>
 /// <item>on each shard again, one transaction: the buckets held (shared, so they cannot move meanwhile), then in one
 /// statement the messages into the inbox (a concurrent delivery stops there) and the orders Confirmed or Rejected if
-/// still Submitted. A decided order, with no MailSentAt yet, is the buyer's mail owed.</item>
+/// still Submitted, each with a <see cref="MailOwed"/> row: the buyer's mail owed.</item>
 /// </list>
 /// A shard is not held while the catalog transaction waits on product rows, so a bucket move's freeze never waits
 /// on the catalog.

@@ -35,10 +35,25 @@ public sealed class Order
 
     public DateTimeOffset? CompletedAt { get; set; }
 
-    /// <summary>When Ordering.Worker handed the buyer's mail over (or found it undeliverable); null while it is still owed.</summary>
+    /// <summary>When Ordering.Worker handed the buyer's mail over (or found it undeliverable); null until then.</summary>
     public DateTimeOffset? MailSentAt { get; set; }
 
     public List<OrderLine> Lines { get; set; } = [];
+
+    /// <summary>The buyer's mail about the decision, while it is owed.</summary>
+    public MailOwed? MailOwed { get; set; }
+}
+
+/// <summary>
+/// The mail a decided order still owes its buyer: written by the transaction that decides the order, deleted by the one
+/// that records the mail sent. A row of its own rather than a filter on the order's columns, so the order's updates
+/// change no indexed column and stay HOT; the mail relay finds the owed mails in this small table.
+/// </summary>
+public sealed class MailOwed
+{
+    public Guid OrderId { get; set; }
+
+    public DateTimeOffset DecidedAt { get; set; }
 }
 
 public sealed class ShippingAddress

@@ -12,7 +12,7 @@ public sealed record OrderMessageRef(Guid MessageId, int Bucket, Guid OrderId);
 public sealed record OrderDecision(OrderMessageRef Message, OrderStatus Status, string? Reason);
 
 /// <summary>The mail owed to a buyer for a decided order: what the mail says.</summary>
-public sealed record OwedMail(Guid OrderId, string BuyerName, string Email, OrderStatus Status, string? Reason, decimal Total);
+public sealed record MailToSend(Guid OrderId, string BuyerName, string Email, OrderStatus Status, string? Reason, decimal Total);
 
 /// <summary>
 /// The statements the hot paths run on one shard's ordering tables, in SQL rather than through EF change tracking: the
@@ -213,8 +213,8 @@ public static class ShardOrders
     /// Records messages as processed and decides their orders, in one round trip and the caller's transaction: holds
     /// (shared) the messages' buckets in bucket order, then, for the messages whose bucket is owned here, inserts the
     /// inbox rows unless already there (an earlier or concurrent delivery) and decides the orders of the new ones
-    /// (Confirmed, or Rejected with the reason) if still Submitted; the UPDATE locks each order's row and re-reads its
-    /// status after a concurrent decision commits. Returns the messages recorded (a message whose bucket moved away is
+    /// (Confirmed, or Rejected with the reason) if still Submitted, each with the mail it now owes its buyer; the UPDATE
+    /// locks each order's row and re-reads its status after a concurrent decision commits. Returns the messages recorded (a message whose bucket moved away is
     /// not among them: its new owner processes it) and the orders this call decided.
     /// </summary>
     public static async Task<(HashSet<Guid> Recorded, HashSet<Guid> Decided)> ProcessManyOnceAsync(
@@ -237,7 +237,9 @@ public static class ShardOrders
                     decided AS (
                         UPDATE {Tables.Orders} o SET "Status" = b.status, "RejectionReason" = b.reason, "CompletedAt" = $6
                         FROM batch b JOIN processed p ON p."MessageId" = b.message_id
-                        WHERE o."Id" = b.order_id AND o."Status" = $7 RETURNING o."Id")
+                        WHERE o."Id" = b.order_id AND o."Status" = $7 RETURNING o."Id"),
+                    owed AS (
+                        INSERT INTO {Tables.MailOwed} ("OrderId", "DecidedAt") SELECT "Id", $6 FROM decided)
                     SELECT b.message_id, d."Id" FROM batch b LEFT JOIN decided d ON d."Id" = b.order_id
                     """)
                 {
@@ -270,24 +272,23 @@ public static class ShardOrders
     }
 
     /// <summary>Claims up to <paramref name="limit"/> owed mails of the buckets the caller holds, oldest decision first, skipping rows another relay claimed.</summary>
-    public static async Task<List<OwedMail>> ClaimOwedMailsAsync(
+    public static async Task<List<MailToSend>> ClaimOwedMailsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, CancellationToken cancellationToken)
     {
         await using var claim = new NpgsqlCommand(
             $"""
             SELECT o."Id", o."BuyerName", o."Email", o."Status", o."RejectionReason", o."Total"
-            FROM {Tables.Orders} o JOIN {Tables.OwnedBuckets} b ON b."Bucket" = o."Bucket"
-            WHERE o."MailSentAt" IS NULL AND o."Status" <> $1
-            ORDER BY o."CompletedAt" LIMIT $2 FOR UPDATE OF o SKIP LOCKED
+            FROM {Tables.MailOwed} m JOIN {Tables.Orders} o ON o."Id" = m."OrderId" JOIN {Tables.OwnedBuckets} b ON b."Bucket" = o."Bucket"
+            ORDER BY m."DecidedAt" LIMIT $1 FOR UPDATE OF m SKIP LOCKED
             """, connection, transaction)
         {
-            Parameters = { Status(OrderStatus.Submitted), new() { Value = limit } },
+            Parameters = { new() { Value = limit } },
         };
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-        var owed = new List<OwedMail>();
+        var owed = new List<MailToSend>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            owed.Add(new OwedMail(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), Enum.Parse<OrderStatus>(reader.GetString(3)),
+            owed.Add(new MailToSend(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), Enum.Parse<OrderStatus>(reader.GetString(3)),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetDecimal(5)));
         }
 
@@ -298,7 +299,10 @@ public static class ShardOrders
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<Guid> orderIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var mark = new NpgsqlCommand(
-            $"""UPDATE {Tables.Orders} SET "MailSentAt" = $1 WHERE "Id" = ANY($2)""", connection, transaction)
+            $"""
+            WITH paid AS (DELETE FROM {Tables.MailOwed} WHERE "OrderId" = ANY($2) RETURNING "OrderId")
+            UPDATE {Tables.Orders} SET "MailSentAt" = $1 WHERE "Id" IN (SELECT "OrderId" FROM paid)
+            """, connection, transaction)
         {
             Parameters = { new() { Value = now }, new() { Value = orderIds.ToArray() } },
         };

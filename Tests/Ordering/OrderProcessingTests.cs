@@ -39,6 +39,28 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph)
     }
 
     [Fact]
+    public async Task DecidingAndMailingAnOrderUpdateItsRowInPlaceWithoutNewIndexEntries()
+    {
+        // PostgreSQL's own count of updates and of HOT ones (heap-only: no index touched) on the order tables. Stats
+        // reach the view within a second or so of each commit, so the counts are read until they settle.
+        const string Updates = """SELECT n_tup_upd FROM pg_stat_user_tables WHERE schemaname = 'ordering' AND relname = 'orders'""";
+        const string HotUpdates = """SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = 'ordering' AND relname = 'orders'""";
+        var (updatesBefore, hotBefore) = (await OrderShardDatabases.SumAsync(graph.App, Updates), await OrderShardDatabases.SumAsync(graph.App, HotUpdates));
+
+        var productId = (await TestProducts.CreateAsync(graph.App, stock: 1000)).Id;
+        var orders = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => PlaceAsync($"buyer-{Guid.NewGuid():N}", productId, 1)));
+        await Eventually.TrueAsync(async () => await OrderShardDatabases.SumAsync(graph.App,
+            """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ("ids", orders.Select(o => o.Id).ToArray())) == 0,
+            ProcessingWait, "every order decided and mailed");
+
+        // Each order's row is updated twice (decided, mail sent).
+        var updates = await Eventually.UntilAsync(async () => await OrderShardDatabases.SumAsync(graph.App, Updates) - updatesBefore,
+            count => count >= 2 * orders.Length, ProcessingWait);
+        var hot = await OrderShardDatabases.SumAsync(graph.App, HotUpdates) - hotBefore;
+        Assert.True(hot >= 0.9 * updates, $"{hot} of {updates} updates of ordering.orders were HOT");
+    }
+
+    [Fact]
     public async Task TwoOrdersForTheLastUnitConfirmOneAndRejectTheOther()
     {
         var productId = (await TestProducts.CreateAsync(graph.App, stock: 1)).Id;

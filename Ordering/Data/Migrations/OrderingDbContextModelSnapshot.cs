@@ -42,6 +42,21 @@ namespace AspireShop.Ordering.Data.Migrations
                     b.ToTable("inbox", "ordering");
                 });
 
+            modelBuilder.Entity("AspireShop.Ordering.Data.MailOwed", b =>
+                {
+                    b.Property<Guid>("OrderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("OrderId");
+
+                    b.HasIndex("DecidedAt");
+
+                    b.ToTable("mail_owed", "ordering");
+                });
+
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
                     b.Property<Guid>("Id")
@@ -97,16 +112,14 @@ namespace AspireShop.Ordering.Data.Migrations
 
                     b.HasIndex("Bucket");
 
-                    b.HasIndex("CompletedAt")
-                        .HasDatabaseName("IX_orders_mail_owed")
-                        .HasFilter("\"MailSentAt\" IS NULL AND \"Status\" <> 'Submitted'");
-
                     b.HasIndex("BuyerId", "IdempotencyKey")
                         .IsUnique();
 
                     b.HasIndex("BuyerId", "SubmittedAt");
 
                     b.ToTable("orders", "ordering");
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 80);
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.OrderLine", b =>
@@ -194,6 +207,15 @@ namespace AspireShop.Ordering.Data.Migrations
                     b.ToTable("owned_buckets", "ordering");
                 });
 
+            modelBuilder.Entity("AspireShop.Ordering.Data.MailOwed", b =>
+                {
+                    b.HasOne("AspireShop.Ordering.Data.Order", null)
+                        .WithOne("MailOwed")
+                        .HasForeignKey("AspireShop.Ordering.Data.MailOwed", "OrderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
                     b.OwnsOne("AspireShop.Ordering.Data.ShippingAddress", "ShippingAddress", b1 =>
@@ -245,6 +267,8 @@ namespace AspireShop.Ordering.Data.Migrations
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
                     b.Navigation("Lines");
+
+                    b.Navigation("MailOwed");
                 });
 #pragma warning restore 612, 618
         }
