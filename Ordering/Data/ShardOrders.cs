@@ -23,19 +23,20 @@ public sealed record MailToSend(Guid OrderId, string BuyerName, string Email, Or
 public static class ShardOrders
 {
     /// <summary>
-    /// Opens order intake's transaction on the shard, in one round trip: holds (shared) the buckets in bucket order, then
-    /// reads which of them this shard owns and which of the (buyer, idempotency key) pairs already have an order here.
+    /// Opens order intake's transaction on the shard, in two round trips: holds (shared) the buckets that are not being
+    /// frozen (<see cref="BucketOwnership.TryHoldManyAsync"/>), then reads which of those this shard owns and which of the
+    /// (buyer, idempotency key) pairs already have an order here. A bucket not returned as owned is to be retried.
     /// </summary>
     public static async Task<(HashSet<int> Owned, HashSet<(string BuyerId, string Key)> Existing)> HoldForIntakeAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<int> buckets,
         IReadOnlyCollection<(string BuyerId, string Key)> keys, CancellationToken cancellationToken)
     {
+        var held = await BucketOwnership.TryHoldManyAsync(connection, transaction, buckets, cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction)
         {
             BatchCommands =
             {
-                BucketOwnership.HoldManyCommand(buckets),
-                new($"""SELECT "Bucket" FROM {Tables.OwnedBuckets} WHERE "Bucket" = ANY($1)""") { Parameters = { new() { Value = buckets.ToArray() } } },
+                new($"""SELECT "Bucket" FROM {Tables.OwnedBuckets} WHERE "Bucket" = ANY($1)""") { Parameters = { new() { Value = held.ToArray() } } },
                 new($"""
                     SELECT o."BuyerId", o."IdempotencyKey" FROM {Tables.Orders} o
                     JOIN unnest($1::text[], $2::text[]) AS k(buyer_id, key) ON o."BuyerId" = k.buyer_id AND o."IdempotencyKey" = k.key
@@ -46,7 +47,6 @@ public static class ShardOrders
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
         var owned = new HashSet<int>();
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -210,54 +210,50 @@ public static class ShardOrders
     }
 
     /// <summary>
-    /// Records messages as processed and decides their orders, in one round trip and the caller's transaction: holds
-    /// (shared) the messages' buckets in bucket order, then, for the messages whose bucket is owned here, inserts the
-    /// inbox rows unless already there (an earlier or concurrent delivery) and decides the orders of the new ones
-    /// (Confirmed, or Rejected with the reason) if still Submitted, each with the mail it now owes its buyer; the UPDATE
-    /// locks each order's row and re-reads its status after a concurrent decision commits. Returns the messages recorded (a message whose bucket moved away is
-    /// not among them: its new owner processes it) and the orders this call decided.
+    /// Records messages as processed and decides their orders, in two round trips and the caller's transaction: holds
+    /// (shared) the messages' buckets that are not being frozen (<see cref="BucketOwnership.TryHoldManyAsync"/>), then,
+    /// for the messages whose bucket is held and owned here, inserts the inbox rows unless already there (an earlier or
+    /// concurrent delivery) and decides the orders of the new ones (Confirmed, or Rejected with the reason) if still
+    /// Submitted, each with the mail it now owes its buyer; the UPDATE locks each order's row and re-reads its status
+    /// after a concurrent decision commits. Returns the messages recorded (one whose bucket is frozen or moved away is
+    /// not among them: it is processed again after the freeze, by the bucket's owner) and the orders this call decided.
     /// </summary>
     public static async Task<(HashSet<Guid> Recorded, HashSet<Guid> Decided)> ProcessManyOnceAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<OrderDecision> decisions, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        // Two statements, so the second reads ownership with a snapshot taken after every lock was granted.
-        await using var batch = new NpgsqlBatch(connection, transaction)
+        // Ownership is read by the next statement, so with a snapshot taken after every lock was granted.
+        var held = await BucketOwnership.TryHoldManyAsync(connection, transaction, decisions.Select(d => d.Message.Bucket), cancellationToken);
+        await using var decide = new NpgsqlCommand(
+            $"""
+            WITH batch AS (
+                SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[]) AS m(message_id, bucket, order_id, status, reason)
+                WHERE m.bucket = ANY($8) AND m.bucket IN (SELECT "Bucket" FROM {Tables.OwnedBuckets})),
+            processed AS (
+                INSERT INTO {Tables.Inbox} ("MessageId", "Bucket", "ProcessedAt")
+                SELECT message_id, bucket, $6 FROM batch ON CONFLICT DO NOTHING RETURNING "MessageId"),
+            decided AS (
+                UPDATE {Tables.Orders} o SET "Status" = b.status, "RejectionReason" = b.reason, "CompletedAt" = $6
+                FROM batch b JOIN processed p ON p."MessageId" = b.message_id
+                WHERE o."Id" = b.order_id AND o."Status" = $7 RETURNING o."Id"),
+            owed AS (
+                INSERT INTO {Tables.MailOwed} ("OrderId", "DecidedAt") SELECT "Id", $6 FROM decided)
+            SELECT b.message_id, d."Id" FROM batch b LEFT JOIN decided d ON d."Id" = b.order_id
+            """, connection, transaction)
         {
-            BatchCommands =
+            Parameters =
             {
-                BucketOwnership.HoldManyCommand(decisions.Select(d => d.Message.Bucket)),
-                new($"""
-                    WITH batch AS (
-                        SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[]) AS m(message_id, bucket, order_id, status, reason)
-                        WHERE m.bucket IN (SELECT "Bucket" FROM {Tables.OwnedBuckets})),
-                    processed AS (
-                        INSERT INTO {Tables.Inbox} ("MessageId", "Bucket", "ProcessedAt")
-                        SELECT message_id, bucket, $6 FROM batch ON CONFLICT DO NOTHING RETURNING "MessageId"),
-                    decided AS (
-                        UPDATE {Tables.Orders} o SET "Status" = b.status, "RejectionReason" = b.reason, "CompletedAt" = $6
-                        FROM batch b JOIN processed p ON p."MessageId" = b.message_id
-                        WHERE o."Id" = b.order_id AND o."Status" = $7 RETURNING o."Id"),
-                    owed AS (
-                        INSERT INTO {Tables.MailOwed} ("OrderId", "DecidedAt") SELECT "Id", $6 FROM decided)
-                    SELECT b.message_id, d."Id" FROM batch b LEFT JOIN decided d ON d."Id" = b.order_id
-                    """)
-                {
-                    Parameters =
-                    {
-                        new() { Value = decisions.Select(d => d.Message.MessageId).ToArray() },
-                        new() { Value = decisions.Select(d => d.Message.Bucket).ToArray() },
-                        new() { Value = decisions.Select(d => d.Message.OrderId).ToArray() },
-                        new() { Value = decisions.Select(d => d.Status.ToString()).ToArray() },
-                        new() { Value = decisions.Select(d => d.Reason).ToArray() },
-                        new() { Value = now },
-                        Status(OrderStatus.Submitted),
-                    },
-                },
+                new() { Value = decisions.Select(d => d.Message.MessageId).ToArray() },
+                new() { Value = decisions.Select(d => d.Message.Bucket).ToArray() },
+                new() { Value = decisions.Select(d => d.Message.OrderId).ToArray() },
+                new() { Value = decisions.Select(d => d.Status.ToString()).ToArray() },
+                new() { Value = decisions.Select(d => d.Reason).ToArray() },
+                new() { Value = now },
+                Status(OrderStatus.Submitted),
+                new() { Value = held.ToArray() },
             },
         };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
+        await using var reader = await decide.ExecuteReaderAsync(cancellationToken);
         var (recorded, decided) = (new HashSet<Guid>(), new HashSet<Guid>());
         while (await reader.ReadAsync(cancellationToken))
         {

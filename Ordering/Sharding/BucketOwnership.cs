@@ -39,14 +39,29 @@ public static class BucketOwnership
     }
 
     /// <summary>
-    /// A batch command that holds (shared) the given buckets until the transaction ends, in bucket order like
-    /// <see cref="HoldAllOwnedAsync"/>; ownership must be read by a later statement of the batch.
+    /// Holds (shared) those of the buckets that can be held now, until the transaction ends, and returns them: a bucket
+    /// a move is freezing (taken, or waited for, exclusively) is skipped rather than waited for, so one frozen bucket does
+    /// not stall a batch of work on the others; the caller retries its part after the freeze. Ownership must be read by
+    /// a later statement, and only for the buckets returned.
     /// </summary>
-    internal static NpgsqlBatchCommand HoldManyCommand(IEnumerable<int> buckets)
-        => new("SELECT count(pg_advisory_xact_lock_shared($1, b)) FROM (SELECT DISTINCT unnest($2::int[]) AS b ORDER BY b) held")
+    public static async Task<HashSet<int>> TryHoldManyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<int> buckets, CancellationToken cancellationToken)
+    {
+        await using var hold = new NpgsqlCommand(
+            "SELECT b FROM (SELECT DISTINCT unnest($2::int[]) AS b ORDER BY b) wanted WHERE pg_try_advisory_xact_lock_shared($1, b)",
+            connection, transaction)
         {
             Parameters = { new() { Value = LockClass }, new() { Value = buckets.ToArray() } },
         };
+        await using var reader = await hold.ExecuteReaderAsync(cancellationToken);
+        var held = new HashSet<int>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            held.Add(reader.GetInt32(0));
+        }
+
+        return held;
+    }
 
     /// <summary>
     /// Holds (shared) every bucket this shard owns until the transaction ends, for work that claims rows of many

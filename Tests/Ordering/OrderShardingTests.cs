@@ -151,6 +151,51 @@ public sealed class OrderShardingTests(ShopGraphFixture graph, ITestOutputHelper
         }
     }
 
+    [Fact]
+    public async Task AFrozenBucketHoldsUpOnlyItsOwnOrdersNotTheOthersOfItsShard()
+    {
+        var products = await ProductsAsync();
+        await using var shard = new NpgsqlConnection(await OrderShardDatabases.ConnectionStringAsync(graph.App, 1));
+        await shard.OpenAsync();
+        var buckets = new List<int>();
+        await using (var owned = new NpgsqlCommand("""SELECT "Bucket" FROM ordering.owned_buckets ORDER BY "Bucket" LIMIT 2""", shard))
+        await using (var reader = await owned.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                buckets.Add(reader.GetInt32(0));
+            }
+        }
+
+        // Both orders go to one replica, so to one intake writer for the shard: the test is whether that writer's
+        // batches go on while one bucket is frozen.
+        var replica = (await graph.App.RunningReplicasAsync("ordering-api"))[0].Http;
+        using var frozenBuyer = await BuyerTokens.ClientForAsync(graph.App, BuyersIn(buckets[0], 1)[0]);
+        using var otherBuyer = await BuyerTokens.ClientForAsync(graph.App, BuyersIn(buckets[1], 1)[0]);
+        frozenBuyer.BaseAddress = otherBuyer.BaseAddress = replica;
+
+        // The freeze of a bucket move, as BucketMover takes it: the bucket's lock exclusively, in an open transaction.
+        Task<OrderDto> waiting;
+        await using (var freeze = await shard.BeginTransactionAsync())
+        {
+            await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({AspireShop.Contracts.AdvisoryLocks.BucketClass}, {buckets[0]})", shard, freeze))
+            {
+                await take.ExecuteNonQueryAsync();
+            }
+
+            waiting = SubmitAsync(frozenBuyer, products[0], Guid.NewGuid().ToString());
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            var other = SubmitAsync(otherBuyer, products[1], Guid.NewGuid().ToString());
+            Assert.Same(other, await Task.WhenAny(other, Task.Delay(TimeSpan.FromSeconds(20))));
+            await other;
+            Assert.False(waiting.IsCompleted, "the frozen bucket's order was answered during the freeze");
+            await freeze.RollbackAsync();
+        }
+
+        // Within the API's brief wait (about 5 s), the frozen bucket's order goes through once the freeze ends.
+        Assert.Equal("Submitted", (await waiting).Status);
+    }
+
     private static List<string> BuyersIn(int bucket, int count)
         => [.. Enumerable.Range(0, int.MaxValue).Select(i => $"mover-{i}-{Guid.NewGuid():N}").Where(b => OrderBuckets.Of(b) == bucket).Take(count)];
 
