@@ -33,6 +33,13 @@ public static class Extensions
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
         builder.Services.AddShopResilience();
+        // Polly logs every execution attempt and every pipeline run at Information: a log record (formatted, exported,
+        // ingested by the dashboard) per HTTP call and per order. Retries, timeouts and broken circuits are Warning and
+        // stay; Polly's metrics count the rest.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // IHttpClientFactory logs four Information records per outgoing request (start and end, twice); the HTTP client
+        // spans and metrics already say the same.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
