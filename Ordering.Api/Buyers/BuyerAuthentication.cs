@@ -11,8 +11,8 @@ public static class BuyerAuthentication
 {
     public const string Scheme = "Buyer";
     public const string Policy = "buyer";
-    public const string Issuer = "aspireshop-web";
-    public const string Audience = "aspireshop-orders";
+    public const string Issuer = BuyerTokenIssuer.Issuer;
+    public const string Audience = BuyerTokenIssuer.Audience;
 
     public static IHostApplicationBuilder AddBuyerAuthentication(this IHostApplicationBuilder builder)
     {

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using AspireShop.ServiceDefaults.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using AspireShop.ServiceDefaults.Security;
 using Web.Blazor.Buyers;
 
 namespace Web.Blazor.Ordering;

@@ -1,13 +1,15 @@
 using System.Security.Claims;
 using System.Text;
+using Microsoft.Extensions.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Web.Blazor.Buyers;
+namespace AspireShop.ServiceDefaults.Security;
 
 /// <summary>
 /// Signs the short-lived token that proves to Ordering.Api's order endpoints which buyer is asking (issuer
 /// <c>aspireshop-web</c>, audience <c>aspireshop-orders</c>, HS256 with the AppHost's <c>buyer-token-signing-key</c>).
+/// The shop front issues them for its signed-in buyers; the load generator for the buyers it plays.
 /// </summary>
 public sealed class BuyerTokenIssuer
 {
