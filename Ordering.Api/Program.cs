@@ -1,3 +1,4 @@
+using Ordering.Api.Operations;
 using Ordering.Api.Orders;
 using Ordering.Api.Sharding;
 
@@ -17,6 +18,7 @@ var app = builder.Build();
 
 app.UseApiDefaults();
 app.MapOrdersApi();
+app.MapOperationsApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -1,4 +1,5 @@
 using AspireShop.Contracts;
+using AspireShop.Ordering.Auditing;
 using AspireShop.Ordering.Catalog;
 using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults;
@@ -6,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Ordering.Api.Buyers;
 using Ordering.Api.Operations;
 using Ordering.Api.Schema;
+using Ordering.Api.Sharding;
 
 namespace Ordering.Api.Orders;
 
@@ -13,7 +15,8 @@ public static class OrderIntakeServices
 {
     /// <summary>
     /// Order intake: the order shards and their map, the order directory in the catalog database (migrated here, as
-    /// the schema's owner), prices from the catalog, the outbox relays to the broker, and buyer authentication.
+    /// the schema's owner), prices from the catalog, the outbox relays to the broker, buyer authentication, and what the
+    /// operator's endpoints use (the order audit, bucket moves).
     /// </summary>
     public static IHostApplicationBuilder AddOrderIntake(this IHostApplicationBuilder builder)
     {
@@ -30,6 +33,9 @@ public static class OrderIntakeServices
         builder.AddRabbitMQClient(ResourceNames.Messaging);
         builder.Services.AddSingleton<OrderOutboxSignals>();
         builder.Services.AddHostedService<OrderOutboxRelay>();
+
+        builder.Services.AddSingleton<OrderAudit>();
+        builder.Services.AddScoped<BucketMover>();
 
         builder.Services.AddSingleton<OrderingApiMetrics>();
         builder.Services.AddHostedService<OrderShardSampler>();

@@ -14,6 +14,12 @@ public sealed record ProductPrice(int Id, string Name, decimal Price);
 /// </summary>
 public sealed record StockDecision(string? RejectionReason, bool ListsChanged);
 
+/// <summary>
+/// The catalog's side of an order audit, read in one snapshot: the products' stock now, the ledger's decision for each
+/// order asked about (absent: not decided), and every order the ledger says took stock since a moment.
+/// </summary>
+public sealed record StockLedgerView(IReadOnlyDictionary<int, int> Stock, IReadOnlyDictionary<Guid, bool> Reserved, IReadOnlyList<Guid> ReservedSince);
+
 /// <summary>An order's lines as its stock step needs them.</summary>
 public sealed record OrderLines(Guid OrderId, IReadOnlyList<(int ProductId, int Quantity)> Lines);
 
@@ -190,5 +196,70 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
             },
         };
         await record.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The stock of these products now, and the catalog's time of that reading.</summary>
+    public async Task<StockSnapshot> StockAsync(IReadOnlyCollection<int> productIds, CancellationToken cancellationToken)
+    {
+        await using var select = catalog.CreateCommand($"""SELECT now(), "Id", "AvailableStock" FROM {ProductsTable} WHERE "Id" = ANY($1)""");
+        select.Parameters.Add(new NpgsqlParameter { Value = productIds.ToArray() });
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        var at = DateTimeOffset.MinValue;
+        var stock = new Dictionary<int, int>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            at = reader.GetFieldValue<DateTimeOffset>(0);
+            stock[reader.GetInt32(1)] = reader.GetInt32(2);
+        }
+
+        return new StockSnapshot(at == DateTimeOffset.MinValue ? clock.GetUtcNow() : at, stock);
+    }
+
+    /// <summary>
+    /// Stock and ledger in one repeatable-read snapshot, so the stock read and the reservations that explain it agree:
+    /// what an audit compares (see <see cref="StockLedgerView"/>).
+    /// </summary>
+    public async Task<StockLedgerView> LedgerAsync(
+        IReadOnlyCollection<int> productIds, IReadOnlyCollection<Guid> orderIds, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await catalog.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using var read = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new($"""SELECT "Id", "AvailableStock" FROM {ProductsTable} WHERE "Id" = ANY($1)""") { Parameters = { new() { Value = productIds.ToArray() } } },
+                new($"""SELECT "OrderId", "Reserved" FROM {OrderDirectoryDbContext.Tables.StockReservations} WHERE "OrderId" = ANY($1)""")
+                {
+                    Parameters = { new() { Value = orderIds.ToArray() } },
+                },
+                new($"""SELECT "OrderId" FROM {OrderDirectoryDbContext.Tables.StockReservations} WHERE "Reserved" AND "DecidedAt" >= $1""")
+                {
+                    Parameters = { new() { Value = since } },
+                },
+            },
+        };
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        var stock = new Dictionary<int, int>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stock[reader.GetInt32(0)] = reader.GetInt32(1);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var reserved = new Dictionary<Guid, bool>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            reserved[reader.GetGuid(0)] = reader.GetBoolean(1);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var reservedSince = new List<Guid>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            reservedSince.Add(reader.GetGuid(0));
+        }
+
+        return new StockLedgerView(stock, reserved, reservedSince);
     }
 }

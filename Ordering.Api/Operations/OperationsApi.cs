@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+using AspireShop.Contracts;
+using AspireShop.Ordering.Auditing;
+using AspireShop.Ordering.Catalog;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Ordering.Api.Sharding;
+
+namespace Ordering.Api.Operations;
+
+/// <summary>A bucket move asked for over HTTP: which bucket, to which shard.</summary>
+public sealed record BucketMoveRequest(int Bucket, int ToShard);
+
+/// <summary>
+/// The operator's endpoints, for the AppHost's dashboard commands and the load generator: read stock (where a load
+/// run starts counting), audit a client's orders (<see cref="OrderAudit"/>), move a bucket (<see cref="BucketMover"/>,
+/// as <c>shards move</c> does from the command line). Not part of the public API: every request must carry the
+/// AppHost's <c>operations-key</c> in <see cref="OperationsAccess.KeyHeader"/> (a shared secret rather than a token scheme: its only
+/// callers are the AppHost and the tools it starts), and without a key configured they are not mapped at all.
+/// </summary>
+public static class OperationsApi
+{
+    public static IEndpointRouteBuilder MapOperationsApi(this WebApplication app)
+    {
+        if (app.Configuration[OperationsAccess.KeySetting] is not { Length: >= 32 } key)
+        {
+            app.Logger.LogInformation("No {Setting} of at least 32 characters is configured, so the operations endpoints (/ops) are not served.", OperationsAccess.KeySetting);
+            return app;
+        }
+
+        var expected = Encoding.UTF8.GetBytes(key);
+        var operations = app.MapGroup("/ops").WithTags("Operations").ExcludeFromDescription()
+            .AddEndpointFilter(async (context, next) =>
+                context.HttpContext.Request.Headers[OperationsAccess.KeyHeader].ToString() is { Length: > 0 } given
+                && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), expected)
+                    ? await next(context)
+                    : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: $"Send the AppHost's operations key in {OperationsAccess.KeyHeader}."));
+
+        operations.MapPost("/stock", ReadStock);
+        operations.MapPost("/audit", Audit);
+        operations.MapPost("/buckets/move", MoveBucket);
+        return app;
+    }
+
+    private static async Task<Ok<StockSnapshot>> ReadStock(int[] productIds, CatalogProducts catalog, CancellationToken cancellationToken)
+        => TypedResults.Ok(await catalog.StockAsync(productIds, cancellationToken));
+
+    private static async Task<Results<Ok<OrderAuditReport>, ValidationProblem>> Audit(
+        OrderAuditRequest request, OrderAudit audit, CancellationToken cancellationToken)
+    {
+        // The record's lists come from JSON and may be missing, whatever their types say.
+        if (request.Accepted is null || request.StockAtStart is null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["accepted"] = ["Send the ids of the orders you were answered 202 for (an empty list will do)."],
+                ["stockAtStart"] = ["Send the stock read from /ops/stock when you started (an empty object will do)."],
+            });
+        }
+
+        return TypedResults.Ok(await audit.RunAsync(request, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<BucketMoveReport>, ProblemHttpResult>> MoveBucket(
+        BucketMoveRequest request, BucketMover mover, ILogger<BucketMover> logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var report = await mover.MoveAsync(request.Bucket, request.ToShard, cancellationToken);
+            logger.LogInformation("Bucket {Bucket} moved from {Source} to {Target} on the operator's request: {Moved}; writes to it waited {FrozenMs} ms.",
+                report.Bucket, report.From, report.To, report.Moved, (int)report.Frozen.TotalMilliseconds);
+            return TypedResults.Ok(report);
+        }
+        catch (BucketMoveFailedException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The bucket was not moved.", detail: e.Message);
+        }
+    }
+}
