@@ -1,4 +1,5 @@
 using AspireShop.AppHost;
+using AspireShop.AppHost.Drills;
 using AspireShop.AppHost.Infrastructure;
 using AspireShop.Contracts;
 using AspireShop.Hosting.Processes;
@@ -28,7 +29,7 @@ var buyerTokenSigningKey = builder.AddParameter(
 
 // Stateless (cache in Redis with a backplane), so replicas are interchangeable; Scale:Topology=ScaleOut runs two,
 // Scale:CatalogApis any number. The catalog's schema is its own: it migrates and seeds it at start.
-var catalogApi = AddService<Projects.Catalog_Api>(ResourceNames.CatalogApi)
+var catalogApi = builder.AddShopService<Projects.Catalog_Api>(ResourceNames.CatalogApi)
     .WithReplicas(scale.CatalogApis)
     .WithReadinessProbe()
     .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
@@ -39,7 +40,7 @@ var catalogApi = AddService<Projects.Catalog_Api>(ResourceNames.CatalogApi)
 // Order intake, and the owner of the ordering schema: it migrates the order directory (in the catalog database) and
 // every order shard at start and is healthy only after that. Stateless (orders in PostgreSQL, relays that share
 // work by row locks), so replicas are interchangeable (two in the ScaleOut topology; Scale:OrderingApis).
-var orderingApi = AddService<Projects.Ordering_Api>(ResourceNames.OrderingApi)
+var orderingApi = builder.AddShopService<Projects.Ordering_Api>(ResourceNames.OrderingApi)
     .WithReplicas(scale.OrderingApis)
     .WithReadinessProbe()
     .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
@@ -49,7 +50,7 @@ var orderingApi = AddService<Projects.Ordering_Api>(ResourceNames.OrderingApi)
 
 // Competing consumers: replicas share the order queue (two in the ScaleOut topology; Scale:OrderingWorkers). The
 // worker waits for Ordering.Api, so it starts on a migrated schema.
-var orderingWorker = AddService<Projects.Ordering_Worker>(ResourceNames.OrderingWorker)
+var orderingWorker = builder.AddShopService<Projects.Ordering_Worker>(ResourceNames.OrderingWorker)
     .WithReplicas(scale.OrderingWorkers)
     .WithReadinessProbe()
     .WithDependency(infrastructure.CatalogDb)
@@ -66,7 +67,7 @@ if (infrastructure.MailPickupDirectory is { } mailPickup)
 // catalog is unavailable, even while an API is down or still starting (its /health reports that as Degraded).
 // Stateless (buyer cookie, cart and data-protection keys in Redis), so replicas are interchangeable (two in the
 // ScaleOut topology; Scale:WebFrontends).
-var webFrontend = AddService<Projects.Web_Blazor>(ResourceNames.WebFrontend)
+var webFrontend = builder.AddShopService<Projects.Web_Blazor>(ResourceNames.WebFrontend)
     .WithReplicas(scale.WebFrontends)
     .WithReadinessProbe()
     .WithExternalHttpEndpoints()
@@ -80,6 +81,13 @@ var webFrontend = AddService<Projects.Web_Blazor>(ResourceNames.WebFrontend)
 if (infrastructure.ReplicaEndpointsFile is { } replicaEndpointsFile)
 {
     webFrontend.WithEnvironment("CatalogApi__ReplicaEndpointsFile", replicaEndpointsFile(catalogApi.Resource.Name));
+}
+
+// Load and failure drills from the dashboard: a load generator started on demand, and commands that kill replicas,
+// move an order bucket and check what became of the orders. Run mode only: a deployed graph has no dashboard.
+if (builder.ExecutionContext.IsRunMode)
+{
+    builder.AddLoadAndDrills(new ShopServices(catalogApi, orderingApi, orderingWorker, webFrontend), scale, buyerTokenSigningKey);
 }
 
 try
@@ -107,15 +115,6 @@ foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
 
 builder.Build().Run();
 return 0;
-
-// Every service starts from its build output (no MSBuild on each start) and serves plain HTTP here: with no HTTPS
-// endpoint it needs no development certificate, so a fresh machine's dashboard has no certificate warning. TLS ends
-// at the platform's ingress when deployed.
-// (WithoutHttpsCertificate is marked experimental in Aspire 13.6.)
-#pragma warning disable ASPIRECERTIFICATES001
-IResourceBuilder<ProjectResource> AddService<TProject>(string name) where TProject : IProjectMetadata, new()
-    => builder.AddProject<TProject>(name).RunFromBuildOutput().WithoutHttpsCertificate();
-#pragma warning restore ASPIRECERTIFICATES001
 
 // A missing binary, a busy port or a data folder in use is a set-up problem, not a crash: one line that says what
 // is wrong and how to fix it, and a distinct exit code for scripts.

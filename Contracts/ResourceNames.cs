@@ -27,5 +27,8 @@ public static class ResourceNames
 
     public const string WebFrontend = "web-blazor";
 
+    /// <summary>The load generator the dashboard starts and drives (run mode only).</summary>
+    public const string LoadGenerator = "load-generator";
+
     public static string OrderShard(int number) => $"{OrderShardPrefix}{number}";
 }

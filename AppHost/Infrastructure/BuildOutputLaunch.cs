@@ -5,6 +5,18 @@ namespace AspireShop.AppHost.Infrastructure;
 public static class BuildOutputLaunchExtensions
 {
     /// <summary>
+    /// A service of the shop: started from its build output (no MSBuild on each start, <see cref="RunFromBuildOutput"/>)
+    /// and serving plain HTTP here. With no HTTPS endpoint it needs no development certificate, so a fresh machine's
+    /// dashboard has no certificate warning; TLS ends at the platform's ingress when deployed.
+    /// </summary>
+    // (WithoutHttpsCertificate is marked experimental in Aspire 13.6.)
+#pragma warning disable ASPIRECERTIFICATES001
+    public static IResourceBuilder<ProjectResource> AddShopService<TProject>(this IDistributedApplicationBuilder builder, string name)
+        where TProject : IProjectMetadata, new()
+        => builder.AddProject<TProject>(name).RunFromBuildOutput().WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
+
+    /// <summary>
     /// Starts the project's built assembly with <c>dotnet &lt;assembly&gt;</c> instead of <c>dotnet run</c>. Aspire
     /// launches a project through <c>dotnet run --no-build</c>, which evaluates the project with MSBuild first: about
     /// 2 s of CPU per process on every start, paid by every replica while the servers boot on the same cores. The

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using AspireShop.AppHost.Drills;
 using AspireShop.Contracts;
 using AspireShop.Hosting.Processes;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,8 @@ internal static class ProcessInfrastructure
         var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password, ShopInfrastructure.PostgresSettings)
             .WithDatabase(ShopInfrastructure.CatalogDatabase);
         var standbys = Enumerable.Range(1, settings.PostgresReplicas)
-            .Select(n => builder.AddPostgresStandbyProcess($"postgres-replica{n}", postgres, binaries, dataRoot, ShopInfrastructure.PostgresSettings))
+            .Select(n => builder.AddPostgresStandbyProcess($"postgres-replica{n}", postgres, binaries, dataRoot, ShopInfrastructure.PostgresSettings)
+                .WithReplayPauseDrill("Catalog reads from this standby fall behind; a reader who has just written (an admin, a buyer whose order moved stock) is sent to the primary by its consistency token."))
             .ToList();
 
         var catalogDb = builder.AddConnectionString(
@@ -48,11 +50,14 @@ internal static class ProcessInfrastructure
         builder.AddPrometheusProcess("prometheus", binaries, dataRoot,
             Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "deploy", "prometheus")));
 
+        // The drills that act on a server's process (freeze it, stop it) are offered where the servers are processes.
         return new ShopInfrastructure(
             catalogDb,
             catalogReadDb,
-            builder.AddRedisProcess(ResourceNames.Cache, binaries, dataRoot),
-            builder.AddRabbitMQProcess(ResourceNames.Messaging, binaries, dataRoot))
+            builder.AddRedisProcess(ResourceNames.Cache, binaries, dataRoot)
+                .WithOutageDrill("Catalog reads fall back to PostgreSQL, the shop front's carts and sign-ins wait for Redis; the services reconnect by themselves."),
+            builder.AddRabbitMQProcess(ResourceNames.Messaging, binaries, dataRoot)
+                .WithFreezeDrill("Orders are still accepted (they wait in the shards' outboxes); once it thaws the relays publish them and the workers decide them."))
         {
             OrderShards = orderShards,
             MailPickupDirectory = dataRoot.For("mail-pickup"),

@@ -13,12 +13,21 @@ public static class ShopGraph
     public static string NewDataRoot()
         => Path.Combine(Path.GetTempPath(), "aspireshop-tests", Guid.NewGuid().ToString("N")[..12]);
 
+    public static Task<(DistributedApplication App, TimeSpan TimeToHealthy)> StartHealthyAsync(string dataRoot, params string[] extraArguments)
+        => StartHealthyAsync(dataRoot, withDashboard: false, extraArguments);
+
+    /// <summary>
+    /// As <see cref="StartHealthyAsync(string, string[])"/>; <paramref name="withDashboard"/> also runs the Aspire
+    /// dashboard, which the testing host leaves out by default (the AppHost's launch profile settings are to be given
+    /// in <paramref name="extraArguments"/>).
+    /// </summary>
     public static async Task<(DistributedApplication App, TimeSpan TimeToHealthy)> StartHealthyAsync(
-        string dataRoot, params string[] extraArguments)
+        string dataRoot, bool withDashboard, params string[] extraArguments)
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Infrastructure:Mode=processes", $"--Infrastructure:DataRoot={dataRoot}", .. extraArguments],
+            (options, _) => options.DisableDashboard = !withDashboard,
             timeout.Token);
         // Health checks fail loudly while servers start and stop; the resources' own states are what the tests assert.
         builder.Services.AddLogging(logging => logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical));
@@ -32,7 +41,7 @@ public static class ShopGraph
             var model = app.Services.GetRequiredService<DistributedApplicationModel>();
             // Hidden resources (such as the rebuilders Aspire adds for projects) are not started and never report
             // health. A resource that failed is reported at once, with the end of its log, instead of at the timeout.
-            var settled = await Task.WhenAll(model.Resources.Select(resource => notifications.WaitForResourceAsync(
+            var settled = await Task.WhenAll(model.Resources.Where(StartsWithTheGraph).Select(resource => notifications.WaitForResourceAsync(
                 resource.Name,
                 e => e.Snapshot.IsHidden || e.Snapshot.HealthStatus == HealthStatus.Healthy || HasFailed(e),
                 timeout.Token)));
@@ -50,6 +59,9 @@ public static class ShopGraph
 
         return (app, clock.Elapsed);
     }
+
+    /// <summary>False for a resource started only on demand (the load generator), which never comes up by itself.</summary>
+    public static bool StartsWithTheGraph(IResource resource) => !resource.Annotations.OfType<ExplicitStartupAnnotation>().Any();
 
     private static bool HasFailed(ResourceEvent e)
         => e.Snapshot.State?.Text is "FailedToStart" or "Exited" or "Finished" && !e.Snapshot.IsHidden;

@@ -33,7 +33,7 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
 
         // Resources with replicas (the workers) report per replica; waiting by model name covers them.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        foreach (var resource in model.Resources)
+        foreach (var resource in model.Resources.Where(ShopGraph.StartsWithTheGraph))
         {
             var state = await notifications.WaitForResourceAsync(resource.Name,
                 e => e.Snapshot.IsHidden || e.Snapshot.HealthStatus == HealthStatus.Healthy, timeout.Token);

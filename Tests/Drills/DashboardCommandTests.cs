@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using AspireShop.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Playwright;
+using Tests.WholeGraph;
+using Xunit.Abstractions;
+
+namespace Tests.Drills;
+
+/// <summary>
+/// A command clicked in the real Aspire dashboard (Debian chromium through Playwright), on a graph of its own: the
+/// shared graph runs without the dashboard, as the testing host does by default. The Lean topology, as a reader
+/// first runs the shop.
+/// </summary>
+public sealed class DashboardCommandTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task CheckOrdersClickedInTheDashboardShowsWhatBecameOfTheLoadGeneratorsOrders()
+    {
+        var dataRoot = ShopGraph.NewDataRoot();
+        try
+        {
+            var (app, _) = await ShopGraph.StartHealthyAsync(dataRoot, withDashboard: true,
+                $"--ASPNETCORE_URLS=http://localhost:{FreePort()}",
+                $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{FreePort()}",
+                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{FreePort()}",
+                "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+                "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true");
+            await using (app)
+            {
+                // The testing host gives the dashboard ports of its own choosing, as it does every resource.
+                var dashboard = app.GetEndpoint("aspire-dashboard", "http");
+                var commands = app.Services.GetRequiredService<ResourceCommandService>();
+                Assert.True((await commands.ExecuteCommandAsync(ResourceNames.LoadGenerator, KnownResourceCommands.StartCommand)).Success);
+                using (var healthy = new CancellationTokenSource(Wait))
+                {
+                    await app.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceAsync(
+                        ResourceNames.LoadGenerator, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, healthy.Token);
+                }
+
+                var orders = await commands.ExecuteCommandAsync(ResourceNames.LoadGenerator, "load-orders", new InteractionInputCollection(
+                [
+                    new InteractionInput { Name = "rate", InputType = InputType.Number, Value = "10" },
+                    new InteractionInput { Name = "seconds", InputType = InputType.Number, Value = "3" },
+                ]), CancellationToken.None);
+                Assert.True(orders.Success, orders.Message);
+                using var load = app.CreateHttpClient(ResourceNames.LoadGenerator);
+                await Eventually.TrueAsync(async () => !(await load.GetStringAsync("/load")).Contains("\"running\":true", StringComparison.Ordinal),
+                    Wait, "the orders run ends");
+
+                using var playwright = await Playwright.CreateAsync();
+                await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+                {
+                    ExecutablePath = "/usr/bin/chromium",
+                    Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+                });
+                var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = dashboard.ToString(), ViewportSize = new() { Width = 1600, Height = 900 } });
+                page.SetDefaultTimeout((float)Wait.TotalMilliseconds);
+                var shots = Path.Combine(RepositoryPaths.Root, "TestResults", "screenshots", nameof(DashboardCommandTests));
+                Directory.CreateDirectory(shots);
+
+                await page.GotoAsync("/");
+                var row = page.Locator("fluent-data-grid-row, [role=row]").Filter(new() { HasText = ResourceNames.LoadGenerator });
+                await Assertions.Expect(row.First).ToContainTextAsync("Running");
+                await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "01-resources.png") });
+
+                // A highlighted command is a button of its own in the row, labelled with the command's description.
+                await row.First.GetByRole(AriaRole.Button, new() { Name = "What became of every order" }).ClickAsync();
+                // The result lands in the notification centre: its message, and the report behind "View response".
+                await page.GetByRole(AriaRole.Button, new() { Name = "Notifications" }).ClickAsync();
+                var result = page.GetByText(new Regex(@"[1-9]\d* accepted, \d+ stored")).First;
+                await Assertions.Expect(result).ToBeVisibleAsync(new() { Timeout = (float)Wait.TotalMilliseconds });
+                await Assertions.Expect(page.GetByText("\"Check orders\" succeeded").First).ToBeVisibleAsync();
+                await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "02-check-orders.png") });
+                output.WriteLine(await result.InnerTextAsync());
+                await Assertions.Expect(result).ToContainTextAsync(" 0 lost, 0 doubled");
+
+                await page.GetByText("View response").First.ClickAsync();
+                await Assertions.Expect(page.GetByText("lost (accepted, stored nowhere)").First).ToBeVisibleAsync();
+                await Task.Delay(500); // the dialog's opening animation, for the screenshot
+                await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "03-check-orders-report.png") });
+            }
+        }
+        finally
+        {
+            ShopGraph.DeleteDataRoot(dataRoot);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
