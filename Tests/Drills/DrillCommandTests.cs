@@ -66,6 +66,31 @@ public sealed class DrillCommandTests(ShopGraphFixture graph, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task TheReadMixAndShopFrontBrowsingRunUntilStoppedAndEveryAnswerIsCounted()
+    {
+        await using var generator = await StartLoadGeneratorAsync();
+        var load = graph.App.CreateHttpClient(ResourceNames.LoadGenerator);
+
+        await RunAsync(ResourceNames.LoadGenerator, "load-reads", ("rate", 50), ("seconds", 0));
+        await RunAsync(ResourceNames.LoadGenerator, "load-browse", ("rate", 5), ("seconds", 0));
+        await Eventually.TrueAsync(async () => (await load.GetFromJsonAsync<List<LoadStatusDto>>("/load"))!
+                .Count(run => run.Running && run.Answers.GetValueOrDefault("200") >= 10) == 2,
+            CommandWait, "both scenarios are answered");
+
+        var stop = await RunAsync(ResourceNames.LoadGenerator, "load-stop");
+        output.WriteLine(stop.Data?.Value);
+        var runs = (await load.GetFromJsonAsync<List<LoadStatusDto>>("/load"))!;
+        Assert.Equal(["Browse", "Reads"], runs.Select(run => run.Scenario).Order());
+        Assert.All(runs, run =>
+        {
+            Assert.False(run.Running);
+            // Every request sent was answered (nothing left in flight once stopped), and answered 200.
+            Assert.Equal(run.Sent, run.Answers.Values.Sum());
+            Assert.Equal(run.Sent, run.Answers.GetValueOrDefault("200"));
+        });
+    }
+
+    [Fact]
     public async Task FreezingTheBrokerStopsItsProcessesForTheSecondsGivenAndOrdersAcceptedMeanwhileAreDecidedAfter()
     {
         var broker = ProcessIdOf(ResourceNames.Messaging);
@@ -228,5 +253,5 @@ public sealed class DrillCommandTests(ShopGraphFixture graph, ITestOutputHelper 
         return (int)(await select.ExecuteScalarAsync())!;
     }
 
-    private sealed record LoadStatusDto(string Scenario, bool Running, Dictionary<string, long> Answers);
+    private sealed record LoadStatusDto(string Scenario, bool Running, long Sent, Dictionary<string, long> Answers);
 }
