@@ -65,8 +65,11 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
             order.HasOne(o => o.MailOwed).WithOne().HasForeignKey<MailOwed>(m => m.OrderId).OnDelete(DeleteBehavior.Cascade);
 
             // An order row is written once and updated twice (decided, mail sent), and no index covers what those updates
-            // change: with room left on each page they are HOT updates, which write no index entries.
-            order.HasStorageParameter("fillfactor", 80);
+            // change: with room left on its page an update is HOT and writes no index entries. The worker decides up to
+            // 100 orders in one transaction, often every row of a page at once, and a row's old version stays until that
+            // commits: each page keeps half its room free, so all its rows can take a new version together (at 80%, a
+            // single shard's batches made only 58% of updates HOT).
+            order.HasStorageParameter("fillfactor", 50);
         });
 
         modelBuilder.Entity<MailOwed>(owed =>

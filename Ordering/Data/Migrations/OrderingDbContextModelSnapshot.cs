@@ -119,7 +119,7 @@ namespace AspireShop.Ordering.Data.Migrations
 
                     b.ToTable("orders", "ordering");
 
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 80);
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 50);
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.OrderLine", b =>
