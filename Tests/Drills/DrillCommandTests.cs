@@ -7,6 +7,7 @@ using Npgsql;
 using Ordering.Api.Orders;
 using Tests.Catalog;
 using Tests.Ordering;
+using Tests.Web;
 using Tests.WholeGraph;
 using Xunit.Abstractions;
 
@@ -147,12 +148,9 @@ public sealed class DrillCommandTests(ShopGraphFixture graph, ITestOutputHelper 
         output.WriteLine($"{result.Message}; states: {string.Join(", ", seen)}");
         Assert.Contains(seen, state => KnownResourceStates.TerminalStates.Contains(state));
         Assert.Equal(HealthStatus.Healthy, State(ResourceNames.Cache).Snapshot.HealthStatus);
-        using var timeout = new CancellationTokenSource(CommandWait);
-        foreach (var service in new[] { ResourceNames.CatalogApi, ResourceNames.WebFrontend })
-        {
-            await graph.App.Services.GetRequiredService<ResourceNotificationService>()
-                .WaitForResourceAsync(service, e => e.Snapshot.HealthStatus == HealthStatus.Healthy, timeout.Token);
-        }
+        using var shopper = new ShopFrontClient(graph.App.GetEndpoint(ResourceNames.WebFrontend));
+        await shopper.UntilBothReplicasServeAsync("/cart", "The cart is unavailable right now");
+        await shopper.UntilBothReplicasServeAsync("/", "The catalog is unavailable right now");
     }
 
     [Fact]

@@ -17,6 +17,28 @@ public sealed partial class ShopFrontClient : IDisposable
 
     public HttpClient Http => _http;
 
+    /// <summary>
+    /// Waits until both site replicas answer <paramref name="path"/> without <paramref name="notice"/>. Each replica
+    /// finds a returning dependency on its own schedule (a circuit breaker's break, a Redis reconnect back-off of up
+    /// to 10 s), and one replica coming back says nothing about the other: a test that took a dependency away calls
+    /// this so the next test finds the site whole.
+    /// </summary>
+    public async Task UntilBothReplicasServeAsync(string path, string notice)
+    {
+        var recovered = new HashSet<string>();
+        await Eventually.UntilAsync(async () =>
+        {
+            using var page = await _http.GetAsync(path);
+            if (page.IsSuccessStatusCode && !(await page.Content.ReadAsStringAsync()).Contains(notice, StringComparison.Ordinal))
+            {
+                recovered.Add(page.Headers.GetValues("X-Served-By").Single());
+            }
+
+            return recovered.Count;
+        }, count => count == 2, TimeSpan.FromMinutes(1));
+        Assert.Equal(2, recovered.Count);
+    }
+
     public async Task AddToCartAsync(int productId, int quantity)
     {
         var productPage = await _http.GetStringAsync($"/products/{productId}");
