@@ -20,7 +20,11 @@ public static class KillReplicaDrill
             }
 
             var clock = Stopwatch.StartNew();
-            Process.GetProcessById(pid).Kill();
+            using (var process = Process.GetProcessById(pid))
+            {
+                process.Kill();
+            }
+
             context.Logger.LogWarning("Drill: killed {Resource} (pid {Pid}) with SIGKILL.", context.ResourceName, pid);
             await context.UntilStoppedAsync();
             await context.RunAsync(KnownResourceCommands.StartCommand);
