@@ -44,6 +44,9 @@ public sealed class SmtpMailTests : IAsyncLifetime
         await sender.SendAsync(rejected, CancellationToken.None);
 
         var received = await ReceivedAsync(expected: 2);
+        // The server stamps each message with the client's address and port (X-Peer): one connection, one port.
+        Assert.Single(received.Select(m => m.Headers["X-Peer"]).Distinct());
+        Assert.NotNull(received[0].Headers["X-Peer"]);
         var first = received.Single(m => m.MessageId == confirmed.MessageId());
         Assert.Equal("grace@example.com", first.To.Mailboxes.Single().Address);
         Assert.Contains("is confirmed", first.TextBody);
@@ -64,7 +67,7 @@ public sealed class SmtpMailTests : IAsyncLifetime
 
         await StartServerAsync();
         await sender.SendAsync(owed, CancellationToken.None);
-        Assert.Contains(await ReceivedAsync(expected: 2), m => m.MessageId == owed.MessageId());
+        Assert.Single(await ReceivedAsync(expected: 2), m => m.MessageId == owed.MessageId());
     }
 
     [Fact]
@@ -138,7 +141,9 @@ public sealed class SmtpMailTests : IAsyncLifetime
             messages.Add(await MimeMessage.LoadAsync(file));
         }
 
+        // Exactly what was sent, each order's mail (its Message-ID) delivered once.
         Assert.Equal(expected, messages.Count);
+        Assert.All(messages.GroupBy(m => m.MessageId), perOrder => Assert.Single(perOrder));
         return messages;
     }
 
