@@ -87,7 +87,7 @@ if (infrastructure.ReplicaEndpointsFile is { } replicaEndpointsFile)
 // move an order bucket and check what became of the orders. Run mode only: a deployed graph has no dashboard.
 if (builder.ExecutionContext.IsRunMode)
 {
-    builder.AddLoadAndDrills(new ShopServices(catalogApi, orderingApi, orderingWorker, webFrontend), scale, buyerTokenSigningKey);
+    builder.AddLoadAndDrills(new ShopServices(catalogApi, orderingApi, orderingWorker, webFrontend), scale, buyerTokenSigningKey, infrastructure.LoadRecordDirectory);
 }
 
 try

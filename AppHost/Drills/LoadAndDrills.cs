@@ -19,7 +19,8 @@ public static class LoadAndDrills
     /// processes (ProcessInfrastructure).
     /// </summary>
     public static void AddLoadAndDrills(
-        this IDistributedApplicationBuilder builder, ShopServices services, ScaleSettings scale, IResourceBuilder<ParameterResource> buyerTokenSigningKey)
+        this IDistributedApplicationBuilder builder, ShopServices services, ScaleSettings scale, IResourceBuilder<ParameterResource> buyerTokenSigningKey,
+        string? recordDirectory)
     {
         // The shared secret of Ordering.Api's operator endpoints (/ops), which the bucket move and the load generator's
         // check call.
@@ -39,7 +40,7 @@ public static class LoadAndDrills
         services.OrderingWorker.WithKillReplicaDrill(
             "Its unacknowledged deliveries go back to the queue and are decided by another replica, or by it when it is back: once each, none lost.");
 
-        builder.AddShopService<Projects.LoadGenerator>(ResourceNames.LoadGenerator)
+        var loadGenerator = builder.AddShopService<Projects.LoadGenerator>(ResourceNames.LoadGenerator)
             .WithExplicitStart()
             .WithReadinessProbe()
             .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
@@ -48,5 +49,9 @@ public static class LoadAndDrills
             .WithReference(services.OrderingApi)
             .WithReference(services.WebFrontend)
             .WithLoadCommands();
+        if (recordDirectory is not null)
+        {
+            loadGenerator.WithEnvironment("Load__RecordDirectory", recordDirectory);
+        }
     }
 }

@@ -79,7 +79,8 @@ public static class OperationsCommands
             .WithHttpCommand("/load/check", "Check orders", commandName: "load-check", commandOptions: new HttpCommandOptions
             {
                 Method = HttpMethod.Post,
-                Description = "What became of every order the load generator was answered 202 for: stored, decided, lost, doubled, stock, mails.",
+                Description = "What became of every order request the load generator sent: stored, decided, lost, doubled, stock, mails "
+                    + "(waits up to 30 s for the orders still in flight).",
                 IconName = "ClipboardTaskListLtr",
                 IsHighlighted = true,
                 GetCommandResult = async context =>
@@ -102,11 +103,17 @@ public static class OperationsCommands
         var table = new StringBuilder("| what | orders |\n|---|---|\n");
         foreach (var (what, count) in new (string, object)[]
         {
-            ("accepted (answered 202)", report.Accepted), ("stored on a shard", report.Stored), ("confirmed", report.Confirmed),
-            ("rejected", report.Rejected), ("not yet decided", report.Undecided), ("**lost** (accepted, stored nowhere)", report.Lost),
-            ("**doubled** (same buyer and key, another order)", report.Doubled), ("ledger disagreeing with a decision", report.LedgerDisagreements),
-            ("stock units taken since the first order", report.StockTaken), ("stock units of confirmed orders since then", report.StockConfirmed),
-            ("mails sent", report.MailsSent), ("mails owed (to be sent)", report.MailsOwed), ("**mails missing**", report.MailsMissing),
+            ("requests sent (recorded before sending)", report.Sent), ("accepted (answered 202)", report.Accepted),
+            ("accepted and stored on a shard", report.Stored), ("**lost** (accepted, stored nowhere)", report.Lost),
+            ("stored without an answer (no 202 seen; a resend finds it)", report.StoredWithoutAnswer),
+            ("never stored (no 202 seen)", report.NeverStored),
+            ("**never sent** (orders of these buyers no request explains)", report.NotSent),
+            ("**doubled** (same buyer and key, another order)", report.Doubled),
+            ("confirmed", report.Confirmed), ("rejected", report.Rejected), ("**not decided** after the drain", report.Undecided),
+            ("ledger disagreeing with a decision", report.LedgerDisagreements),
+            ("stock units taken since the first order", report.StockTaken), ("stock units these confirmed orders hold", report.StockConfirmed),
+            ("mails sent", report.MailsSent), ("**mails still owed** after the drain", report.MailsOwed), ("**mails missing**", report.MailsMissing),
+            ("seconds waited for the drain (bound)", FormattableString.Invariant($"{report.DrainWaitedSeconds:F1} ({report.DrainBoundSeconds:F0})")),
         })
         {
             table.Append(CultureInfo.InvariantCulture, $"| {what} | {count} |\n");

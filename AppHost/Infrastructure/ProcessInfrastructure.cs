@@ -61,6 +61,7 @@ internal static class ProcessInfrastructure
         {
             OrderShards = orderShards,
             MailPickupDirectory = dataRoot.For("mail-pickup"),
+            LoadRecordDirectory = dataRoot.For("load-generator"),
             ReplicaEndpointsFile = service => ReplicaDirectory.ServiceDiscoveryFile(dataRoot, service),
         };
     }

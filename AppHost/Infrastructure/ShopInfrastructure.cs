@@ -20,6 +20,9 @@ public sealed record ShopInfrastructure(
     /// <summary>Where Ordering.Worker drops buyers' mails as .eml files in run mode (null: its own default).</summary>
     public string? MailPickupDirectory { get; init; }
 
+    /// <summary>Where the load generator keeps its record of the orders it sent in run mode (null: its own default).</summary>
+    public string? LoadRecordDirectory { get; init; }
+
     /// <summary>
     /// The file listing every running replica of a service, in service discovery's configuration layout, for callers
     /// that balance over the replicas themselves (null: callers go through the orchestrator's proxy).

@@ -71,8 +71,24 @@ public static class LoadApi
         return TypedResults.Ok(driver.Status());
     }
 
-    private static async Task<Results<Ok<OrderAuditReport>, ProblemHttpResult>> CheckAsync(OrderRun orders, CancellationToken cancellationToken)
-        => await orders.CheckAsync(cancellationToken) is { } report
+    /// <summary>How long a check waits, by default, for the orders still in flight to be decided and mailed.</summary>
+    public const int DefaultDrainSeconds = 30;
+
+    private const int MaxDrainSeconds = 300;
+
+    private static async Task<Results<Ok<OrderAuditReport>, ValidationProblem, ProblemHttpResult>> CheckAsync(
+        int? drainSeconds, OrderRun orders, CancellationToken cancellationToken)
+    {
+        if (drainSeconds is not (null or (>= 0 and <= MaxDrainSeconds)))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["drainSeconds"] = [$"Give 0 to {MaxDrainSeconds} seconds to wait for orders in flight, or none for {DefaultDrainSeconds}."],
+            });
+        }
+
+        return await orders.CheckAsync(TimeSpan.FromSeconds(drainSeconds ?? DefaultDrainSeconds), cancellationToken) is { } report
             ? TypedResults.Ok(report)
             : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, detail: "No orders have been sent yet: start the orders scenario first.");
+    }
 }

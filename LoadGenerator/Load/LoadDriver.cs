@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using AspireShop.Contracts;
 
 namespace LoadGenerator.Load;
 
@@ -113,26 +114,39 @@ public sealed class LoadDriver(ShopRequests requests, OrderRun orders, LoadMetri
     private async Task SendAsync(Run run)
     {
         metrics.Sent(run.Scenario);
-        var (client, request) = requests.Next(run.Scenario);
+        var (client, request, order) = requests.Next(run.Scenario);
+        if (order is not null)
+        {
+            // Recorded before it leaves, so a request whose answer never comes (or a generator killed meanwhile) is
+            // still audited: found stored, or not.
+            orders.Sending(order);
+        }
+
         var took = Stopwatch.StartNew();
         string status;
+        Guid? accepted = null;
         try
         {
             using (request)
             using (var answer = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead))
             {
                 status = ((int)answer.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                if (run.Scenario == LoadScenario.Orders && answer.StatusCode == HttpStatusCode.Accepted
-                    && await answer.Content.ReadFromJsonAsync<AcceptedOrder>() is { } order)
+                if (order is not null && answer.StatusCode == HttpStatusCode.Accepted)
                 {
-                    orders.Accept(order.Id);
+                    accepted = (await answer.Content.ReadFromJsonAsync<AcceptedOrder>())?.Id;
                 }
             }
         }
         catch (Exception e)
         {
-            // No answer is an outcome too (refused, timed out, circuit open): counted by what stood in for it.
+            // No answer is an outcome too (refused, timed out, circuit open, an unreadable body): counted by what
+            // stood in for it.
             status = e.GetType().Name;
+        }
+
+        if (order is not null)
+        {
+            orders.Answered(order, status, accepted);
         }
 
         run.Answered(status);

@@ -1,21 +1,50 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Text.Json;
 using AspireShop.Contracts;
 
 namespace LoadGenerator.Load;
 
 /// <summary>
-/// What the load generator knows about the orders it sent since it started: the stock of every product it may order,
-/// read before its first order, and each order it was answered 202 for. The check hands both to Ordering.Api's audit,
-/// which says what became of them (<see cref="OrderAuditReport"/>). Restart the resource to start counting afresh.
+/// What the load generator knows about the orders it sent: the stock of every product it may order, read before its
+/// first order, and every order request, recorded before it is sent and again with its answer. The record is a file
+/// (<c>Load:RecordDirectory</c>, the AppHost's data folder when it runs the servers) read back at start, so it
+/// survives the generator's own restarts; the AppHost empties the folder when it starts. The check hands it all to
+/// Ordering.Api's audit, which says what became of each request (<see cref="OrderAuditReport"/>), and repeats the
+/// audit until nothing is left in flight or the drain bound has passed.
 /// </summary>
-public sealed class OrderRun(IHttpClientFactory clients, IConfiguration configuration)
+public sealed class OrderRun : IDisposable
 {
-    private readonly ConcurrentQueue<Guid> _accepted = new();
+    private const string StartLine = "start";
+    private const string SentLine = "sent";
+    private const string AnswerLine = "answer";
+
+    private readonly IHttpClientFactory _clients;
+    private readonly IConfiguration _configuration;
+    private readonly ILogger<OrderRun> _logger;
+    private readonly ConcurrentDictionary<(string BuyerId, string Key), Guid?> _sent = new();
     private readonly SemaphoreSlim _starting = new(1, 1);
+    private readonly Lock _writing = new();
+    private readonly StreamWriter _record;
     private StockSnapshot? _start;
 
-    public int Accepted => _accepted.Count;
+    public OrderRun(IHttpClientFactory clients, IConfiguration configuration, IHostEnvironment environment, ILogger<OrderRun> logger)
+    {
+        _clients = clients;
+        _configuration = configuration;
+        _logger = logger;
+        var directory = Path.GetFullPath(configuration["Load:RecordDirectory"] is { Length: > 0 } configured ? configured : "load-record",
+            environment.ContentRootPath);
+        Directory.CreateDirectory(directory);
+        RecordFile = Path.Combine(directory, "orders.tsv");
+        Restore();
+        _record = new StreamWriter(new FileStream(RecordFile, FileMode.Append, FileAccess.Write, FileShare.Read));
+    }
+
+    public string RecordFile { get; }
+
+    public int Accepted => _sent.Values.Count(id => id is not null);
 
     public async Task BeginAsync(IReadOnlyList<int> products, CancellationToken cancellationToken)
     {
@@ -26,7 +55,9 @@ public sealed class OrderRun(IHttpClientFactory clients, IConfiguration configur
             {
                 using var answer = await Ops().PostAsJsonAsync("/ops/stock", products, cancellationToken);
                 await EnsureAnsweredAsync(answer, "read the stock", cancellationToken);
-                _start = await answer.Content.ReadFromJsonAsync<StockSnapshot>(cancellationToken);
+                var start = (await answer.Content.ReadFromJsonAsync<StockSnapshot>(cancellationToken))!;
+                Write($"{StartLine}\t{JsonSerializer.Serialize(start)}");
+                _start = start;
             }
         }
         finally
@@ -35,25 +66,105 @@ public sealed class OrderRun(IHttpClientFactory clients, IConfiguration configur
         }
     }
 
-    public void Accept(Guid orderId) => _accepted.Enqueue(orderId);
+    public void Sending(SentOrder order)
+    {
+        _sent.TryAdd((order.BuyerId, order.Key), null);
+        Write($"{SentLine}\t{order.BuyerId}\t{order.Key}");
+    }
 
-    /// <summary>The audit of every order accepted so far; null before the first order was sent.</summary>
-    public async Task<OrderAuditReport?> CheckAsync(CancellationToken cancellationToken)
+    public void Answered(SentOrder order, string status, Guid? acceptedId)
+    {
+        if (acceptedId is not null)
+        {
+            _sent[(order.BuyerId, order.Key)] = acceptedId;
+        }
+
+        Write($"{AnswerLine}\t{order.BuyerId}\t{order.Key}\t{status}\t{acceptedId}");
+    }
+
+    /// <summary>
+    /// The audit of every order request recorded so far, repeated until every stored order is decided and mailed or
+    /// <paramref name="drainBound"/> has passed; null before the first order was sent.
+    /// </summary>
+    public async Task<OrderAuditReport?> CheckAsync(TimeSpan drainBound, CancellationToken cancellationToken)
     {
         if (_start is not { } start)
         {
             return null;
         }
 
-        using var answer = await Ops().PostAsJsonAsync("/ops/audit", new OrderAuditRequest([.. _accepted], start.At, start.Stock), cancellationToken);
-        await EnsureAnsweredAsync(answer, "audit the orders", cancellationToken);
-        return await answer.Content.ReadFromJsonAsync<OrderAuditReport>(cancellationToken);
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var sent = _sent.Select(s => new SentOrder(s.Key.BuyerId, s.Key.Key, s.Value)).ToList();
+            using var answer = await Ops().PostAsJsonAsync("/ops/audit", new OrderAuditRequest(sent, start.At, start.Stock), cancellationToken);
+            await EnsureAnsweredAsync(answer, "audit the orders", cancellationToken);
+            var report = (await answer.Content.ReadFromJsonAsync<OrderAuditReport>(cancellationToken))!;
+            if (report.Drained || waited.Elapsed >= drainBound)
+            {
+                return report with { DrainWaitedSeconds = waited.Elapsed.TotalSeconds, DrainBoundSeconds = drainBound.TotalSeconds };
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+    }
+
+    public void Dispose()
+    {
+        _record.Dispose();
+        _starting.Dispose();
+    }
+
+    private void Write(string line)
+    {
+        lock (_writing)
+        {
+            _record.Write(line);
+            _record.Write('\n');
+            _record.Flush();
+        }
+    }
+
+    /// <summary>Reads back what an earlier run of this process recorded; a line cut short by a kill is skipped.</summary>
+    private void Restore()
+    {
+        if (!File.Exists(RecordFile))
+        {
+            return;
+        }
+
+        var skipped = 0;
+        foreach (var line in File.ReadLines(RecordFile))
+        {
+            var fields = line.Split('\t');
+            switch (fields)
+            {
+                case [StartLine, var json]:
+                    _start = JsonSerializer.Deserialize<StockSnapshot>(json);
+                    break;
+                case [SentLine, var buyer, var key]:
+                    _sent.TryAdd((buyer, key), null);
+                    break;
+                case [AnswerLine, var buyer, var key, _, var id] when Guid.TryParse(id, out var accepted):
+                    _sent[(buyer, key)] = accepted;
+                    break;
+                case [AnswerLine, var buyer, var key, _, ""]:
+                    _sent.TryAdd((buyer, key), null);
+                    break;
+                default:
+                    skipped++;
+                    break;
+            }
+        }
+
+        _logger.LogInformation("Read back {Requests} order requests ({Accepted} accepted) from {File}{Skipped}.",
+            _sent.Count, Accepted, RecordFile, skipped > 0 ? $"; {skipped} unreadable lines skipped" : "");
     }
 
     private HttpClient Ops()
     {
-        var client = clients.CreateClient(ShopRequests.OrderingClient);
-        client.DefaultRequestHeaders.Add(OperationsAccess.KeyHeader, configuration[OperationsAccess.KeySetting]
+        var client = _clients.CreateClient(ShopRequests.OrderingClient);
+        client.DefaultRequestHeaders.Add(OperationsAccess.KeyHeader, _configuration[OperationsAccess.KeySetting]
             ?? throw new InvalidOperationException($"{OperationsAccess.KeySetting} is not set; the AppHost passes its {OperationsAccess.KeyParameter} parameter."));
         return client;
     }

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using AspireShop.Contracts;
 using AspireShop.ServiceDefaults.Security;
 
 namespace LoadGenerator.Load;
@@ -57,11 +58,12 @@ public sealed class ShopRequests(IHttpClientFactory clients, BuyerTokenIssuer to
         }
     }
 
-    public (HttpClient Client, HttpRequestMessage Request) Next(LoadScenario scenario) => scenario switch
+    /// <summary>The next request of a scenario; for an order, also who sends it with which key (to record before sending).</summary>
+    public (HttpClient Client, HttpRequestMessage Request, SentOrder? Order) Next(LoadScenario scenario) => scenario switch
     {
-        LoadScenario.Reads => (clients.CreateClient(CatalogClient), new HttpRequestMessage(HttpMethod.Get, NextRead())),
-        LoadScenario.Browse => (clients.CreateClient(ShopClient), new HttpRequestMessage(HttpMethod.Get, NextPage())),
-        LoadScenario.Orders => (clients.CreateClient(OrderingClient), NextOrder()),
+        LoadScenario.Reads => (clients.CreateClient(CatalogClient), new HttpRequestMessage(HttpMethod.Get, NextRead()), null),
+        LoadScenario.Browse => (clients.CreateClient(ShopClient), new HttpRequestMessage(HttpMethod.Get, NextPage()), null),
+        LoadScenario.Orders => NextOrder(clients.CreateClient(OrderingClient)),
         _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, null),
     };
 
@@ -88,17 +90,18 @@ public sealed class ShopRequests(IHttpClientFactory clients, BuyerTokenIssuer to
 
     private string NextPage() => Random.Shared.Next(2) == 0 ? $"/?page={Random.Shared.Next(1, 11)}" : $"/products/{AnyProduct()}";
 
-    private HttpRequestMessage NextOrder()
+    private (HttpClient, HttpRequestMessage, SentOrder) NextOrder(HttpClient client)
     {
+        var order = new SentOrder($"load-buyer-{Random.Shared.Next(Buyers)}", Guid.NewGuid().ToString(), AcceptedId: null);
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders")
         {
             // One key per order: the client's retries (and a resend after a 503) find the same order, never a second.
-            Headers = { { "Idempotency-Key", Guid.NewGuid().ToString() } },
+            Headers = { { "Idempotency-Key", order.Key } },
             Content = JsonContent.Create(new OrderRequestDto(
                 [new OrderLineDto(AnyProduct(), Random.Shared.Next(1, 4))], "Load Generator", "load@example.com", Address)),
         };
-        request.Headers.Authorization = new("Bearer", tokens.TokenFor($"load-buyer-{Random.Shared.Next(Buyers)}"));
-        return request;
+        request.Headers.Authorization = new("Bearer", tokens.TokenFor(order.BuyerId));
+        return (client, request, order);
     }
 
     private int AnyProduct() => _products[Random.Shared.Next(_products.Length)];

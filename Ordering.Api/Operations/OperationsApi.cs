@@ -49,11 +49,11 @@ public static class OperationsApi
         OrderAuditRequest request, OrderAudit audit, CancellationToken cancellationToken)
     {
         // The record's lists come from JSON and may be missing, whatever their types say.
-        if (request.Accepted is null || request.StockAtStart is null)
+        if (request.Sent is null || request.StockAtStart is null || request.Sent.Any(s => s is null || s.BuyerId is null || s.Key is null))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["accepted"] = ["Send the ids of the orders you were answered 202 for (an empty list will do)."],
+                ["sent"] = ["Send every order request you sent: its buyerId, key, and acceptedId when it was answered 202 (an empty list will do)."],
                 ["stockAtStart"] = ["Send the stock read from /ops/stock when you started (an empty object will do)."],
             });
         }

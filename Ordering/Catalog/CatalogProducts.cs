@@ -15,10 +15,10 @@ public sealed record ProductPrice(int Id, string Name, decimal Price);
 public sealed record StockDecision(string? RejectionReason, bool ListsChanged);
 
 /// <summary>
-/// The catalog's side of an order audit, read in one snapshot: the products' stock now, the ledger's decision for each
-/// order asked about (absent: not decided), and every order the ledger says took stock since a moment.
+/// The catalog's side of an order audit, read in one snapshot: the products' stock now, and the ledger's decision for
+/// each order asked about (absent: not decided).
 /// </summary>
-public sealed record StockLedgerView(IReadOnlyDictionary<int, int> Stock, IReadOnlyDictionary<Guid, bool> Reserved, IReadOnlyList<Guid> ReservedSince);
+public sealed record StockLedgerView(IReadOnlyDictionary<int, int> Stock, IReadOnlyDictionary<Guid, bool> Reserved);
 
 /// <summary>An order's lines as its stock step needs them.</summary>
 public sealed record OrderLines(Guid OrderId, IReadOnlyList<(int ProductId, int Quantity)> Lines);
@@ -220,7 +220,7 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
     /// what an audit compares (see <see cref="StockLedgerView"/>).
     /// </summary>
     public async Task<StockLedgerView> LedgerAsync(
-        IReadOnlyCollection<int> productIds, IReadOnlyCollection<Guid> orderIds, DateTimeOffset since, CancellationToken cancellationToken)
+        IReadOnlyCollection<int> productIds, IReadOnlyCollection<Guid> orderIds, CancellationToken cancellationToken)
     {
         await using var connection = await catalog.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
@@ -232,10 +232,6 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
                 new($"""SELECT "OrderId", "Reserved" FROM {OrderDirectoryDbContext.Tables.StockReservations} WHERE "OrderId" = ANY($1)""")
                 {
                     Parameters = { new() { Value = orderIds.ToArray() } },
-                },
-                new($"""SELECT "OrderId" FROM {OrderDirectoryDbContext.Tables.StockReservations} WHERE "Reserved" AND "DecidedAt" >= $1""")
-                {
-                    Parameters = { new() { Value = since } },
                 },
             },
         };
@@ -253,13 +249,6 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
             reserved[reader.GetGuid(0)] = reader.GetBoolean(1);
         }
 
-        await reader.NextResultAsync(cancellationToken);
-        var reservedSince = new List<Guid>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            reservedSince.Add(reader.GetGuid(0));
-        }
-
-        return new StockLedgerView(stock, reserved, reservedSince);
+        return new StockLedgerView(stock, reserved);
     }
 }
