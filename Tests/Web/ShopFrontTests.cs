@@ -1,7 +1,5 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Catalog.Api.Catalog;
 using Microsoft.Playwright;
 using Tests.Catalog;
 using Tests.WholeGraph;
@@ -13,36 +11,13 @@ namespace Tests.Web;
 /// of the purchase is saved as a screenshot under TestResults/screenshots.
 /// </summary>
 [Collection(ShopGraphCollection.Name)]
-public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifetime
+public sealed partial class ShopFrontTests(ShopGraphFixture graph) : ShopFrontSteps(graph)
 {
-    private static readonly TimeSpan ProcessingWait = TimeSpan.FromSeconds(30);
-
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    private Uri Site => graph.App.GetEndpoint("web-blazor");
-
-    public async Task InitializeAsync()
-    {
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
-
     [Fact]
     public async Task ShopperBrowsesFiltersSearchesFillsACartChecksOutAndSeesTheOrderConfirmed()
     {
-        var first = await TestProducts.CreateAsync(graph.App, stock: 50);
-        var second = await TestProducts.CreateAsync(graph.App, stock: 50);
+        var first = await TestProducts.CreateAsync(Graph.App, stock: 50);
+        var second = await TestProducts.CreateAsync(Graph.App, stock: 50);
         var (firstProduct, secondProduct) = (first.Id, second.Id);
         var (page, shots) = await NewShopperAsync(nameof(ShopperBrowsesFiltersSearchesFillsACartChecksOutAndSeesTheOrderConfirmed));
 
@@ -114,8 +89,8 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
     [Fact]
     public async Task SoldOutProductCannotBeAddedAndARejectedOrderShowsWhy()
     {
-        var soldOutProduct = (await TestProducts.CreateAsync(graph.App, stock: 0)).Id;
-        var lastUnitProduct = (await TestProducts.CreateAsync(graph.App, stock: 1)).Id;
+        var soldOutProduct = (await TestProducts.CreateAsync(Graph.App, stock: 0)).Id;
+        var lastUnitProduct = (await TestProducts.CreateAsync(Graph.App, stock: 1)).Id;
         var (page, shots) = await NewShopperAsync(nameof(SoldOutProductCannotBeAddedAndARejectedOrderShowsWhy));
 
         await page.GotoAsync($"/products/{soldOutProduct}");
@@ -140,7 +115,7 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
     [Fact]
     public async Task TheSameCartIsSeenWhicheverReplicaAnswers()
     {
-        var firstProduct = (await TestProducts.CreateAsync(graph.App, stock: 50)).Id;
+        var firstProduct = (await TestProducts.CreateAsync(Graph.App, stock: 50)).Id;
         using var shopper = new ShopFrontClient(Site);
         await shopper.AddToCartAsync(firstProduct, 1);
 
@@ -156,37 +131,9 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
     }
 
     [Fact]
-    public async Task BrowsingWorksWhileRedisIsDownTheCartSaysItIsUnavailableAndComesBackIntact()
-    {
-        var secondProduct = (await TestProducts.CreateAsync(graph.App, stock: 50)).Id;
-        var (page, shots) = await NewShopperAsync(nameof(BrowsingWorksWhileRedisIsDownTheCartSaysItIsUnavailableAndComesBackIntact));
-        await page.GotoAsync($"/products/{secondProduct}");
-        await page.ClickAsync("text=Add to cart");
-        await page.WaitForURLAsync(new Regex("/cart$"));
-
-        await using (await graph.App.StopAsync("cache"))
-        {
-            await page.GotoAsync("/?page=2");
-            await Assertions.Expect(page.Locator(".product-card")).ToHaveCountAsync(12);
-            await page.GotoAsync("/cart");
-            await Assertions.Expect(page.GetByText("The cart is unavailable right now")).ToBeVisibleAsync();
-            await shots.TakeAsync("cart-unavailable");
-        }
-
-        // Redis keeps its data across the restart: the same buyer (the cookie is still readable) finds the same cart.
-        await page.GotoAsync("/cart");
-        await Assertions.Expect(page.Locator($".cart-line[data-product-id='{secondProduct}']")).ToHaveCountAsync(1);
-        await shots.TakeAsync("cart-back");
-
-        // The browser keeps its connection, so it saw one replica reconnect; the next test needs both.
-        using var shopper = new ShopFrontClient(Site);
-        await shopper.UntilBothReplicasServeAsync("/cart", "The cart is unavailable right now");
-    }
-
-    [Fact]
     public async Task ARepeatedlySubmittedCheckoutPlacesOneOrder()
     {
-        var firstProduct = (await TestProducts.CreateAsync(graph.App, stock: 50)).Id;
+        var firstProduct = (await TestProducts.CreateAsync(Graph.App, stock: 50)).Id;
         using var shopper = new ShopFrontClient(Site);
         await shopper.AddToCartAsync(firstProduct, 1);
 
@@ -200,66 +147,5 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : IAsyncLifet
         Assert.All(orderPages, location => Assert.Matches("/orders/[0-9a-f-]{36}$", location));
         Assert.Single(orderPages.Distinct());
         Assert.Single(OrderLink().Matches(await shopper.Http.GetStringAsync("/orders")));
-    }
-
-    [Fact]
-    public async Task ShoppersSeeANoticeWhileCatalogApiIsDown()
-    {
-        using var shopper = new ShopFrontClient(Site);
-
-        await using (await graph.App.StopAsync("catalog-api"))
-        {
-            using var home = await shopper.Http.GetAsync("/");
-            Assert.Equal(HttpStatusCode.OK, home.StatusCode);
-            Assert.Contains("The catalog is unavailable right now", await home.Content.ReadAsStringAsync());
-        }
-
-        // Each replica's circuit breaker lets requests through again once its break is over: wait for both, so the
-        // next test finds the site whole.
-        await shopper.UntilBothReplicasServeAsync("/", "The catalog is unavailable right now");
-    }
-
-    [GeneratedRegex("href=\"/orders/[0-9a-f-]{36}\"")]
-    private static partial Regex OrderLink();
-
-    private static string Money(decimal amount) => amount.ToString("C", System.Globalization.CultureInfo.GetCultureInfo("en-GB"));
-
-    private static async Task FillCheckoutAsync(IPage page)
-    {
-        await page.FillAsync("#name", "Grace Hopper");
-        await page.FillAsync("#email", "grace@example.com");
-        await page.FillAsync("#street", "1 Harbour Street");
-        await page.FillAsync("#city", "Portsmouth");
-        await page.FillAsync("#postal-code", "PO1 2AB");
-        await page.FillAsync("#country", "United Kingdom");
-    }
-
-    private static async Task<int> CartLineCountAsync(IPage page)
-    {
-        await page.GotoAsync("/cart");
-        return await page.Locator(".cart-line").CountAsync();
-    }
-
-    private async Task<(IPage Page, Screenshots Shots)> NewShopperAsync(string testName)
-    {
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Site.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
-        var page = await context.NewPageAsync();
-        return (page, new Screenshots(page, testName));
-    }
-
-    private Task SetStockAsync(int productId, int stock) => CatalogStock.SetAsync(graph.App, productId, stock);
-
-    /// <summary>Numbered full-page screenshots of one test, in TestResults/screenshots/TEST next to the TRX results.</summary>
-    private sealed class Screenshots(IPage page, string testName)
-    {
-        private readonly string _folder = Path.Combine(RepositoryPaths.Root, "TestResults", "screenshots", testName);
-        private int _step;
-
-        public async Task TakeAsync(string step)
-        {
-            // Pictures load after the page: wait for them, so the screenshot shows what a shopper sees.
-            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_folder, $"{++_step:00}-{step}.png"), FullPage = true });
-        }
     }
 }
