@@ -10,19 +10,33 @@
 #          10%, over the whole catalog); (5) the shop front (bench/shop.lua: Web.Blazor catalog and product pages);
 #          (6) orders at a fixed rate (ORDER_RATE/s, below what this machine sustains, so the latencies are those of a
 #          shop keeping up, not of a growing queue), POST to Confirmed measured from the orders' own timestamps,
-#          and every accepted order checked to be in the database; (7) a backlog drain (workers paused while
-#          BACKLOG orders queue, then resumed).
+#          every order matched by identity (below), CPU counted until its last order is decided and mailed; (7) a
+#          backlog drain (workers paused while BACKLOG orders queue, then resumed), its orders matched too.
 # scaling  the read mix through the orchestrator's proxy (which spreads connections over replicas) with Catalog.Api
 #          at 1 and 2 replicas, cache on and off; then orders flat out with 1 and 2 order shards: six graph starts.
-# orders   the order pipeline at rising rates (ORDER_RATES) on one graph: POSTs answered, orders decided per second end
-#          to end, CPU ms per order by program, statements and commits per order; the highest rate it keeps up with.
+# orders   the order pipeline at rising rates (ORDER_RATES) on one graph: POSTs answered, orders matched by identity,
+#          orders decided per second end to end, CPU ms per order (the whole machine, then by program), statements and
+#          commits per order; the highest rate it keeps up with.
 # soak     SOAK_MINUTES of the read mix, the shop front and orders together; every service process's memory (RSS) at
 #          the start, its peak and at the end.
 #
 # Every run: WARMUP seconds of the same load first (the JIT needs it), then DURATION seconds measured. Every response
 # status is checked: non-2xx answers and socket errors are counted, and a run with more than 0.1% of them fails the
 # command (after its table is written). wrk hits each service's own port, not the dashboard's proxy, except in the
-# scaling run. Settings: WARMUP=30 DURATION=30 THREADS=2 CONNECTIONS=32 ORDER_RATE=40 ORDER_RATES="100 250 500 1000"
+# scaling run.
+#
+# Orders are matched by identity, not by count (a count lets an extra order hide a lost one): bench/orders.lua records
+# the buyer and key of every request and the order id of every 202 answer, and once the run has drained, the order
+# shards are asked for the run's orders. Printed per run: accepted (202 answers), stored, lost (answered 202, not
+# stored), extra (stored, not answered 202), doubled (one buyer and key stored more than once). A lost or doubled
+# order, or records that do not add up to wrk's own count of answers, fails the command with a LOST, DOUBLED or
+# RECORDS INCOMPLETE line.
+#
+# CPU per order is the whole machine's busy time (/proc/stat) from the start of the warm-up until the last order of the
+# run is decided and its mail sent, over the orders stored; bench/cpu-share.sh also splits it by program, counting the
+# processes that start or end inside the window (PostgreSQL backends, wrk, psql) through the parents that reap them.
+#
+# Settings: WARMUP=30 DURATION=30 THREADS=2 CONNECTIONS=32 ORDER_RATE=40 ORDER_RATES="100 250 500 1000"
 # BACKLOG=5000 SOAK_MINUTES=10
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +53,7 @@ dotnet build bench/KestrelCeiling -c Release --nologo -v quiet -clp:ErrorsOnly
 
 source bench/graph.sh
 export GRAPH_CONFIGURATION=Release
-ceiling_pid=""; workers=""; failed=0
+ceiling_pid=""; workers=""; failures=()
 cleanup() {
   [ -n "$workers" ] && kill -CONT $workers 2>/dev/null || true
   [ -n "$ceiling_pid" ] && kill "$ceiling_pid" 2>/dev/null || true
@@ -49,6 +63,137 @@ trap cleanup EXIT
 
 key=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
 tokens=$(mktemp)
+buyers_sql=""
+
+# fail REASON: the command will exit non-zero once every table is written; said now and again at the end.
+fail() {
+  failures+=("$1")
+  echo "bench/run.sh: $1" >&2
+}
+
+# buyer_tokens: signs the load's 500 buyer tokens, and keeps their buyers (the tokens' subjects, which the API stores
+# as the orders' BuyerId) as an SQL array, to find the run's orders by.
+buyer_tokens() {
+  graph_buyer_tokens "$key" 500 "$tokens"
+  buyers_sql=$(python3 -c '
+import base64, json, sys
+def subject(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+quote = chr(39)
+buyers = [subject(line.strip()) for line in open(sys.argv[1]) if line.strip()]
+print("ARRAY[" + ",".join(quote + b.replace(quote, 2 * quote) + quote for b in buyers) + "]::text[]")' "$tokens")
+}
+
+# run_prefix NAME: the start of every Idempotency-Key of one run (bench/orders.lua's ORDERS_RUN), unique to it.
+run_prefix() { echo "bench-$1-$(date +%s)"; }
+
+# run_orders SINCE PREFIX: the SQL condition (on orders as o) for the orders of one run: the run's buyers' orders that
+# carry its key prefix, or were submitted since it began (an order of theirs under another key would be extra).
+run_orders() {
+  echo "o.\"BuyerId\" = ANY($buyers_sql) AND (starts_with(o.\"IdempotencyKey\", '$2-') OR o.\"SubmittedAt\" >= '$1')"
+}
+
+# wait_drained SINCE PREFIX: waits until every order of the run, on every shard, is decided and has its mail sent
+# (MailSentAt set and no row left in ordering.mail_owed), twice in a row with the same number of orders: an order
+# whose request wrk gave up on can still be committed by the API after wrk has ended.
+wait_drained() {
+  local state previous=""
+  while :; do
+    state=$(graph_shards_sql "SELECT count(*), count(*) FILTER (WHERE o.\"Status\" = 'Submitted' OR o.\"MailSentAt\" IS NULL OR m.\"OrderId\" IS NOT NULL)
+                              FROM ordering.orders o LEFT JOIN ordering.mail_owed m ON m.\"OrderId\" = o.\"Id\"
+                              WHERE $(run_orders "$1" "$2")" | awk -F'|' '{ n += $1; open += $2 } END { print n + 0, open + 0 }')
+    [ "${state#* }" = 0 ] && [ "$state" = "$previous" ] && return
+    previous=$state
+    sleep 0.2
+  done
+}
+
+# wrk_answers WRK_OUTPUT...: how many answers wrk counted over the runs given ("N requests in").
+wrk_answers() { printf '%s\n' "$@" | awk '/requests in/ { n += $1 } END { print n + 0 }'; }
+
+# order_identity LABEL SINCE PREFIX RECORDS ANSWERED: matches what bench/orders.lua recorded for the run (RECORDS) with
+# the orders stored for it, by identity: every order id answered 202 must be stored once, and every stored order must
+# have been answered 202. ANSWERED is wrk's own count of answers, which the records must match to be complete. Sets
+# stored (for the per-order figures), identity (the line to print) and identity_counts ("202 / stored / lost / extra /
+# doubled", for a table cell); a lost or doubled order or incomplete records fail the command.
+order_identity() {
+  local label=$1 since=$2 prefix=$3 records=$4 answered=$5 rows lost_ids counts
+  local accepted lost lost_unstored lost_no_id lost_shared extra extra_sent extra_unsent doubled recorded
+  rows=$(mktemp); lost_ids=$(mktemp --suffix=.lost-orders)
+  graph_shards_sql "SELECT o.\"Id\", o.\"BuyerId\", o.\"IdempotencyKey\" FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")" >"$rows"
+  counts=$(python3 -c '
+import base64, collections, json, sys
+tokens, records, rows, lost_path = sys.argv[1:5]
+def subject(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+buyers = [subject(line.strip()) for line in open(tokens) if line.strip()]
+sent, ids, answers = set(), [], 0
+for line in open(records):
+    kind, first, second = line.split()
+    if kind == "sent":
+        sent.add((buyers[int(first) - 1], second))
+    else:
+        answers += 1
+        if first == "202":
+            ids.append(second.lower())
+stored = [line.rstrip("\n").split("|") for line in open(rows) if line.strip()]
+stored_ids = {order_id.lower() for order_id, _, _ in stored}
+answered, unstored, no_id, shared = set(), [], 0, 0
+for order_id in ids:
+    if order_id in ("-", "?"):
+        no_id += 1          # a 202 without an order id: cannot be found, so cannot be shown stored
+    elif order_id in answered:
+        shared += 1         # two 202s naming one order: one of the two requests has no order of its own
+    else:
+        answered.add(order_id)
+        if order_id not in stored_ids:
+            unstored.append(order_id)
+open(lost_path, "w").write("".join(order_id + "\n" for order_id in unstored))
+extra = [(buyer, key) for order_id, buyer, key in stored if order_id.lower() not in answered]
+extra_sent = sum(1 for pair in extra if pair in sent)
+doubled = sum(1 for n in collections.Counter((buyer, key) for _, buyer, key in stored).values() if n > 1)
+lost = len(unstored) + no_id + shared
+print("|".join(map(str, [len(ids), len(stored), lost, len(unstored), no_id, shared, len(extra), extra_sent,
+                         len(extra) - extra_sent, doubled, answers])))' "$tokens" "$records" "$rows" "$lost_ids") ||
+    { fail "$label: the identity check could not read its records ($records, $rows)"; counts="0|0|0|0|0|0|0|0|0|0|-1"; }
+  IFS='|' read -r accepted stored lost lost_unstored lost_no_id lost_shared extra extra_sent extra_unsent doubled recorded <<<"$counts"
+  identity="- $label, orders matched by identity (bench/orders.lua's record of every request and answer against the order shards):"
+  identity+=" accepted (202) **$accepted**, stored **$stored**, lost **$lost** (answered 202, not stored), extra $extra"
+  identity+=" (stored, not answered 202: $extra_sent sent without a 202 answer, $extra_unsent never sent by this run),"
+  identity+=" doubled **$doubled** (one buyer and key stored more than once)."
+  identity_counts="$accepted / $stored / $( (( lost > 0 )) && echo "**$lost LOST**" || echo 0 ) / $extra / $doubled"
+  if (( lost > 0 )); then
+    identity+=$'\n'"- **LOST: $lost orders answered 202 are not stored** ($lost_unstored ids in no order shard, listed in $lost_ids;"
+    identity+=" $lost_no_id 202 answers without an order id; $lost_shared answers naming an order another answer named)."
+    fail "$label: LOST $lost orders answered 202 and not stored (ids in $lost_ids)"
+  fi
+  if (( doubled > 0 )); then
+    identity+=$'\n'"- **DOUBLED: $doubled buyer and key pairs are stored more than once.**"
+    fail "$label: DOUBLED $doubled buyer and key pairs stored more than once"
+  fi
+  if [ "$recorded" != "$answered" ]; then
+    identity+=$'\n'"- **RECORDS INCOMPLETE: wrk counted $answered answers, bench/orders.lua recorded $recorded**: the counts above are not proof."
+    fail "$label: RECORDS INCOMPLETE, wrk counted $answered answers and bench/orders.lua recorded $recorded"
+  fi
+  rm -f "$rows"
+  (( lost > 0 )) || rm -f "$lost_ids"
+}
+
+# cpu_per_order CPU_TABLE ORDERS: CPU ms per order from bench/cpu-share.sh's table: "machine (Ordering.Api,
+# Ordering.Worker, postgres, RabbitMQ, dashboard, run.sh with wrk and psql, other)", other being the machine's busy time
+# less the programs named.
+cpu_per_order() {
+  awk -F'|' -v n="$2" '
+    { name = $2; gsub(/^ +| +$/, "", name); ms[name] += $3 }
+    END {
+      if (n < 1) n = 1
+      split("Ordering.Api Ordering.Worker postgres beam.smp Aspire.Dashboar run.sh", named, " ")
+      for (i = 1; i <= 6; i++) { parts = parts sprintf("%.2f, ", ms[named[i]] / n); listed += ms[named[i]] }
+      printf "%.2f (%s%.2f)", ms["(machine busy)"] / n, parts, (ms["(machine busy)"] - listed) / n
+    }' "$1"
+}
 
 # A load run keeps 1% of traces (OpenTelemetry's standard sampler settings, parent-based so a trace is kept or dropped
 # whole); `run-shop.sh` keeps them all, as a developer expects on the dashboard.
@@ -101,8 +246,8 @@ errors_in() {
   echo "$1" | awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}'
 }
 
-# measure LABEL URL [SCRIPT [SCRIPT ARGS...]]: warm-up, measured run, one table row. Sets rps, and accepted (2xx
-# answers in the warm-up and the measured run together).
+# measure LABEL URL [SCRIPT [SCRIPT ARGS...]]: warm-up, measured run, one table row. Sets rps, and answered (wrk's
+# count of answers in the warm-up and the measured run together).
 measure() {
   local label=$1 url=$2 script=${3:-} warm out requests errors share
   local args=(-t"$threads" -c"$connections")
@@ -113,7 +258,7 @@ measure() {
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   errors=$(errors_in "$out")
-  accepted=$(( requests - errors + $(echo "$warm" | awk '/requests in/ {print $1}') - $(errors_in "$warm") ))
+  answered=$(wrk_answers "$warm" "$out")
   share=$(echo "scale=3; 100 * $errors / $requests" | bc)
   printf '| %s | %s | %s | %s | %s | %s (%s%%) |\n' "$label" "$rps" \
     "$(echo "$out" | awk '$1 == "50%" {print $2}')" "$(echo "$out" | awk '$1 == "90%" {print $2}')" \
@@ -121,7 +266,7 @@ measure() {
   if (( $(echo "$share > 0.1" | bc) )); then
     echo "$label: $errors of $requests responses were errors; wrk said:" >&2
     echo "$out" >&2
-    failed=1
+    fail "$label: more than 0.1% of the responses were errors"
   fi
 }
 
@@ -153,9 +298,9 @@ wait_decided() { # since-timestamp: waits until no order submitted since then is
   done
 }
 
-end_to_end() { # since-timestamp: "orders|decided per second|p50 / p90 / p99 ms" over every shard
-  graph_shards_sql "SELECT extract(epoch FROM \"SubmittedAt\"), extract(epoch FROM \"CompletedAt\")
-                    FROM ordering.orders WHERE \"SubmittedAt\" >= '$1' AND \"CompletedAt\" IS NOT NULL" | python3 -c '
+end_to_end() { # SINCE PREFIX: "orders|decided per second|p50 / p90 / p99 ms" over every shard, for the run's orders
+  graph_shards_sql "SELECT extract(epoch FROM o.\"SubmittedAt\"), extract(epoch FROM o.\"CompletedAt\")
+                    FROM ordering.orders o WHERE $(run_orders "$1" "$2") AND o.\"CompletedAt\" IS NOT NULL" | python3 -c '
 import sys
 rows = [tuple(map(float, line.split("|"))) for line in sys.stdin if line.strip()]
 if not rows:
@@ -170,7 +315,7 @@ load() {
   local out
   out=$(mktemp)
   start_graph
-  graph_buyer_tokens "$key" 500 "$tokens"
+  buyer_tokens
   sql "UPDATE products SET \"AvailableStock\" = 10000000" >/dev/null
   {
     echo "Command: \`bench/run.sh load\`; wrk -t$threads -c$connections, ${warmup} s warm-up then ${duration} s measured per row."
@@ -193,54 +338,60 @@ load() {
     measure "(4) API read mix: by id 70%, list pages 20%, search 10%" "$api" bench/reads.lua
     measure "(5) shop front: catalog and product pages" "$web" bench/shop.lua
 
-    local since accepted found decided work_before work_after
-    since=$(sql "SELECT now()")
+    local since prefix records decided per_second percentiles work_before work_after cpu cpu_state
+    cpu=$(mktemp); cpu_state=$(mktemp); records=$(mktemp)
+    since=$(sql "SELECT now()"); prefix=$(run_prefix load-6)
     work_before=$(database_work)
-    local cpu
-    cpu=$(mktemp)
-    bench/cpu-share.sh $(( warmup + duration - 2 )) >"$cpu" &
-    local cpu_pid=$!
-    paced "(6) orders paced to $order_rate/s (POST answered)" "$orders_api" bench/orders.lua "$tokens" "$order_rate"
-    wait "$cpu_pid" # not a bare wait: the AppHost is a background job of this shell too
-    wait_decided "$since"
-    until [ "$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since' AND \"MailSentAt\" IS NULL")" = 0 ]; do
-      sleep 0.2
-    done
+    # The CPU window opens before the warm-up and closes when the last order is decided and mailed, not when wrk ends:
+    # what the pipeline still owes then is work of these orders too.
+    bench/cpu-share.sh begin "$cpu_state"
+    ORDERS_RUN=$prefix ORDERS_RECORD=$records \
+      paced "(6) orders paced to $order_rate/s (POST answered)" "$orders_api" bench/orders.lua "$tokens" "$order_rate"
+    wait_drained "$since" "$prefix"
+    bench/cpu-share.sh end "$cpu_state" >"$cpu"
     work_after=$(database_work)
-    found=$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'")
-    IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since")"
+    order_identity "(6)" "$since" "$prefix" "$records" "$answered"
+    IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since" "$prefix")"
     echo
     echo "- Ceiling ratio: product by id cached is **$(( 100 * by_id_rps / ceiling_rps ))%** of bare Kestrel in the same run (aim: 60% or more)."
     echo "- (6) end to end, POST to Confirmed or Rejected (warm-up included): $decided orders decided at $per_second/s," \
-      "p50 / p90 / p99 **$percentiles ms**. Accepted by the API (2xx, warm-up and measured run): $accepted; found in the" \
-      "database afterwards: $found, so **$(( found >= accepted ? 0 : accepted - found )) lost** (more found than accepted" \
-      "would be requests wrk gave up on that the API still took)."
+      "p50 / p90 / p99 **$percentiles ms**."
+    echo "$identity"
     echo "- (6) database work per order, intake to mail sent, over every server (pg_stat_statements, pg_stat_database;" \
       "includes the graph's background samplers and health checks over the same minute):" \
-      "**$(( (${work_after%|*} - ${work_before%|*}) / found )) statements** and **$(( (${work_after#*|} - ${work_before#*|}) / found )) commits**."
+      "**$(( (${work_after%|*} - ${work_before%|*}) / (stored > 0 ? stored : 1) )) statements** and" \
+      "**$(( (${work_after#*|} - ${work_before#*|}) / (stored > 0 ? stored : 1) )) commits**."
+    echo "- (6) CPU ms per order, from the start of its warm-up until its last order was decided and mailed, over the $stored" \
+      "orders stored: **$(cpu_per_order "$cpu" "$stored")**, that is the whole machine's busy time (Ordering.Api," \
+      "Ordering.Worker, postgres, RabbitMQ, dashboard, run.sh with wrk and psql, other: the rest of the machine's busy time)."
 
     # Backlog drain: the workers stop taking messages while orders are accepted and relayed, then resume.
+    local wrk_out load_pid queued resumed drained
+    wrk_out=$(mktemp); records=$(mktemp)
     workers=$(pgrep -f "/Ordering.Worker/bin/Release/.*/Ordering.Worker" | tr '\n' ' ')
-    since=$(sql "SELECT now()")
+    since=$(sql "SELECT now()"); prefix=$(run_prefix load-7)
     kill -STOP $workers
-    WRK_CONNECTIONS=$connections wrk -t"$threads" -c"$connections" -d600s -s bench/orders.lua "$orders_api" -- "$tokens" >/dev/null &
-    local load_pid=$!
-    until (( $(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'") >= backlog )); do sleep 0.5; done
+    ORDERS_RUN=$prefix ORDERS_RECORD=$records WRK_CONNECTIONS=$connections \
+      wrk -t"$threads" -c"$connections" -d600s -s bench/orders.lua "$orders_api" -- "$tokens" >"$wrk_out" &
+    load_pid=$!
+    until (( $(graph_shards_count "SELECT count(*) FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")") >= backlog )); do sleep 0.5; done
     kill -INT "$load_pid"; wait "$load_pid" || true
     until [ "$(graph_shards_count "SELECT count(*) FROM ordering.outbox WHERE \"SentAt\" IS NULL")" = 0 ]; do sleep 0.2; done
-    accepted=$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'")
-    local resumed drained
+    queued=$(graph_shards_count "SELECT count(*) FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")")
     resumed=$(date +%s.%N)
     kill -CONT $workers; workers=""
     wait_decided "$since"
     drained=$(date +%s.%N)
+    wait_drained "$since" "$prefix"
+    order_identity "(7)" "$since" "$prefix" "$records" "$(wrk_answers "$(cat "$wrk_out")")"
     echo
-    echo "CPU by program while orders were placed (warm-up and measured run of (6)):"
+    echo "CPU of (6), from the start of its warm-up until its last order was decided and mailed:"
     echo
     cat "$cpu"
     echo
     printf -- '- (7) Backlog drain: %s orders queued while both workers were paused, all decided %.1f s after they resumed: **%s orders/s**.\n' \
-      "$accepted" "$(echo "$drained - $resumed" | bc)" "$(echo "$accepted / ($drained - $resumed)" | bc)"
+      "$queued" "$(echo "$drained - $resumed" | bc)" "$(echo "$queued / ($drained - $resumed)" | bc)"
+    echo "$identity"
   } >"$out"
   graph_stop
   publish load "$out"
@@ -248,7 +399,7 @@ load() {
 }
 
 scaling() {
-  local out
+  local out checks=""
   out=$(mktemp)
   {
     echo "Command: \`bench/run.sh scaling\`; the read mix (bench/reads.lua) through the orchestrator's proxy" \
@@ -265,18 +416,23 @@ scaling() {
         graph_stop
       done
     done
-    local shards since decided per_second percentiles
+    local shards since prefix records decided per_second percentiles
     for shards in 1 2; do
       start_graph --Scale:OrderShards=$shards
-      graph_buyer_tokens "$key" 500 "$tokens"
+      buyer_tokens
       sql "UPDATE products SET \"AvailableStock\" = 10000000" >/dev/null
-      since=$(sql "SELECT now()")
-      measure "orders flat out (POST answered), $shards order shard(s)" "$orders_api" bench/orders.lua "$tokens"
-      wait_decided "$since"
-      IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since")"
+      since=$(sql "SELECT now()"); prefix=$(run_prefix scaling-$shards); records=$(mktemp)
+      ORDERS_RUN=$prefix ORDERS_RECORD=$records \
+        measure "orders flat out (POST answered), $shards order shard(s)" "$orders_api" bench/orders.lua "$tokens"
+      wait_drained "$since" "$prefix"
+      IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since" "$prefix")"
       echo "| ... decided end to end, $shards order shard(s) | $per_second | ${percentiles// \/ / ms \| } ms | | |"
+      order_identity "orders flat out, $shards order shard(s)" "$since" "$prefix" "$records" "$answered"
+      checks+=$identity$'\n'
       graph_stop
     done
+    echo
+    printf '%s' "$checks"
   } >"$out"
   publish scaling "$out"
   cat "$out"
@@ -284,41 +440,47 @@ scaling() {
 
 # orders: how fast the order pipeline goes end to end. One graph; orders paced at each rate of ORDER_RATES for
 # WARMUP + DURATION seconds, then whatever is still undecided (and its mail) waited out. Per rate: POSTs answered,
-# orders decided per second and submit-to-decision percentiles from the orders' own timestamps, CPU ms per order by
-# program (bench/cpu-share.sh over the paced run), and statements and commits per order over every database server.
+# the orders matched by identity, orders decided per second and submit-to-decision percentiles from the orders' own
+# timestamps, CPU ms per order (the whole machine from the start of the warm-up until the last order is decided and
+# mailed, then by program) and statements and commits per order over every database server.
 orders() {
-  local out cpu row rate since work_before work_after found decided per_second percentiles cpu_pid
-  out=$(mktemp); cpu=$(mktemp); row=$(mktemp)
+  local out notes cpu cpu_state row records rate since prefix work_before work_after decided per_second percentiles work
+  out=$(mktemp); notes=$(mktemp); cpu=$(mktemp); cpu_state=$(mktemp); row=$(mktemp)
   start_graph
-  graph_buyer_tokens "$key" 500 "$tokens"
+  buyer_tokens
   sql "UPDATE products SET \"AvailableStock\" = 10000000" >/dev/null
   {
     echo "Command: \`ORDER_RATES=\"$order_rates\" WARMUP=$warmup DURATION=$duration bench/run.sh orders\`; per rate, bench/orders.lua paced with" \
-      "wrk -t$threads -c$(( connections * 4 )) for $(( warmup + duration )) s, then the orders still undecided waited out."
+      "wrk -t$threads -c$(( connections * 4 )) for $(( warmup + duration )) s, then the orders still undecided (and their mail) waited out."
     echo "Machine: $(machine)."
     echo
-    echo "| offered/s | POST answered/s | POST p50 / p99 | errors | decided/s end to end | submit to decision p50 / p90 / p99 | CPU ms per order: graph, Ordering.Api, Ordering.Worker, postgres, RabbitMQ, dashboard | statements / commits per order |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| offered/s | POST answered/s | POST p50 / p99 | errors | orders: 202 / stored / lost / extra / doubled | decided/s end to end | submit to decision p50 / p90 / p99 | CPU ms per order: whole machine (Ordering.Api, Ordering.Worker, postgres, RabbitMQ, dashboard, run.sh with wrk and psql, other) | statements / commits per order |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for rate in $order_rates; do
-      since=$(sql "SELECT now()")
+      since=$(sql "SELECT now()"); prefix=$(run_prefix orders-$rate); records=$(mktemp)
       work_before=$(database_work)
-      bench/cpu-share.sh $(( warmup + duration )) >"$cpu" &
-      cpu_pid=$!
-      paced "orders paced to $rate/s" "$orders_api" bench/orders.lua "$tokens" "$rate" >"$row"
-      wait "$cpu_pid"
-      wait_decided "$since"
-      until [ "$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since' AND \"MailSentAt\" IS NULL")" = 0 ]; do
-        sleep 0.2
-      done
+      bench/cpu-share.sh begin "$cpu_state"
+      ORDERS_RUN=$prefix ORDERS_RECORD=$records \
+        paced "orders paced to $rate/s" "$orders_api" bench/orders.lua "$tokens" "$rate" >"$row"
+      wait_drained "$since" "$prefix"
+      bench/cpu-share.sh end "$cpu_state" >"$cpu"
       work_after=$(database_work)
-      found=$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$since'")
-      IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since")"
-      per_order() { awk -F'|' -v p="$1" -v n="$found" '$2 ~ p {s += $3} END {printf "%.1f", 1000 * s / n}' "$cpu"; }
-      awk -F'|' -v rate="$rate" -v decided="$per_second" -v e2e="$percentiles ms" -v cpu="$(per_order '\\(all\\)') ($(per_order 'Ordering.Api'), $(per_order 'Ordering.Worker'), $(per_order 'postgres'), $(per_order 'beam.smp'), $(per_order 'Aspire.Dashboar'))" \
-        -v work="$(( (${work_after%|*} - ${work_before%|*}) / found )) / $(( (${work_after#*|} - ${work_before#*|}) / found ))" \
+      order_identity "$rate/s offered" "$since" "$prefix" "$records" "$answered"
+      IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since" "$prefix")"
+      work="$(( (${work_after%|*} - ${work_before%|*}) / (stored > 0 ? stored : 1) )) / $(( (${work_after#*|} - ${work_before#*|}) / (stored > 0 ? stored : 1) ))"
+      awk -F'|' -v rate="$rate" -v identity="$identity_counts" -v decided="$per_second" -v e2e="$percentiles ms" \
+        -v cpu="$(cpu_per_order "$cpu" "$stored")" -v work="$work" \
         '{gsub(/^ +| +$/, "", $3); gsub(/^ +| +$/, "", $4); gsub(/^ +| +$/, "", $6); gsub(/^ +| +$/, "", $7);
-          printf "| %s | %s | %s / %s | %s | %s | %s | %s | %s |\n", rate, $3, $4, $6, $7, decided, e2e, cpu, work}' "$row"
+          printf "| %s | %s | %s / %s | %s | %s | %s | %s | %s | %s |\n", rate, $3, $4, $6, $7, identity, decided, e2e, cpu, work}' "$row"
+      { echo
+        echo "$identity"
+        echo
+        echo "CPU at $rate/s offered, from the start of its warm-up until its last order was decided and mailed ($stored orders stored):"
+        echo
+        cat "$cpu"
+      } >>"$notes"
     done
+    cat "$notes"
   } >"$out"
   graph_stop
   publish orders "$out"
@@ -331,7 +493,7 @@ soak() {
   local out pids pid name
   out=$(mktemp)
   start_graph
-  graph_buyer_tokens "$key" 500 "$tokens"
+  buyer_tokens
   sql "UPDATE products SET \"AvailableStock\" = 10000000" >/dev/null
   # Warm up first, so "start" is the memory of a service that has run, not of one that has just been launched.
   wrk -t1 -c8 -d"${warmup}s" -s bench/reads.lua "$api" >/dev/null
@@ -339,13 +501,14 @@ soak() {
   pids=$(pgrep -f "/(Catalog.Api|Ordering.Api|Ordering.Worker|Web.Blazor)/bin/Release/.*/(Catalog.Api|Ordering.Api|Ordering.Worker|Web.Blazor)(\.dll)?$")
   for pid in $pids; do start[$pid]=$(rss_mb "$pid"); peak[$pid]=${start[$pid]}; done
 
-  local seconds=$(( soak_minutes * 60 )) since
-  since=$(sql "SELECT now()")
+  local seconds=$(( soak_minutes * 60 )) since prefix records
+  since=$(sql "SELECT now()"); prefix=$(run_prefix soak); records=$(mktemp)
   WRK_CONNECTIONS=8 wrk -t1 -c8 -d"${seconds}s" -s bench/reads.lua "$api" >/tmp/soak-reads.txt &
   local reads=$!
   WRK_CONNECTIONS=8 wrk -t1 -c8 -d"${seconds}s" -s bench/shop.lua "$web" >/tmp/soak-shop.txt &
   local shop=$!
-  WRK_CONNECTIONS=8 wrk -t1 -c8 -d"${seconds}s" -s bench/orders.lua "$orders_api" -- "$tokens" 20 >/tmp/soak-orders.txt &
+  ORDERS_RUN=$prefix ORDERS_RECORD=$records WRK_CONNECTIONS=8 \
+    wrk -t1 -c8 -d"${seconds}s" -s bench/orders.lua "$orders_api" -- "$tokens" 20 >/tmp/soak-orders.txt &
   local orders=$!
   local deadline=$(( $(date +%s) + seconds ))
   while (( $(date +%s) < deadline )); do
@@ -356,7 +519,8 @@ soak() {
     sleep 10
   done
   wait "$reads" "$shop" "$orders"
-  wait_decided "$since"
+  wait_drained "$since" "$prefix"
+  order_identity "Orders during the soak" "$since" "$prefix" "$records" "$(wrk_answers "$(cat /tmp/soak-orders.txt)")"
   {
     echo "Command: \`bench/run.sh soak\` ($soak_minutes minutes): the read mix and the shop front flat out on 8 connections each," \
       "and orders at 20/s on 8 more, all at once; resident memory (VmRSS) of every service process after a ${warmup} s warm-up" \
@@ -375,6 +539,8 @@ soak() {
       "shop front $(awk '/Requests\/sec/ {printf "%.0f", $2}' /tmp/soak-shop.txt) req/s," \
       "orders $(awk '/Requests\/sec/ {printf "%.0f", $2}' /tmp/soak-orders.txt)/s; errors (non-2xx + socket):" \
       "$(errors_in "$(cat /tmp/soak-reads.txt /tmp/soak-shop.txt /tmp/soak-orders.txt)")."
+    echo
+    echo "$identity"
   } >"$out"
   graph_stop
   publish soak "$out"
@@ -390,7 +556,8 @@ case "$mode" in
   *) echo "usage: bench/run.sh [all|load|scaling|orders|soak]" >&2; exit 2 ;;
 esac
 
-if (( failed )); then
-  echo "bench/run.sh: at least one run had more than 0.1% errors (above)" >&2
+if (( ${#failures[@]} )); then
+  echo "bench/run.sh: FAILED, the tables are written but these do not hold:" >&2
+  printf '  %s\n' "${failures[@]}" >&2
   exit 1
 fi
