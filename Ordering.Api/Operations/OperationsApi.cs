@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using AspireShop.Contracts;
-using AspireShop.Ordering.Auditing;
 using AspireShop.Ordering.Catalog;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Ordering.Api.Sharding;

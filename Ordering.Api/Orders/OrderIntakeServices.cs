@@ -1,5 +1,4 @@
 using AspireShop.Contracts;
-using AspireShop.Ordering.Auditing;
 using AspireShop.Ordering.Catalog;
 using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults;

@@ -19,7 +19,11 @@ namespace AspireShop.Ordering.Sharding;
 /// </summary>
 public static class BucketOwnership
 {
-    private const int LockClass = AdvisoryLocks.BucketClass;
+    /// <summary>
+    /// The first key of the two-key advisory lock on a bucket (the second is the bucket): shared by everyday work,
+    /// exclusive while a move freezes the bucket.
+    /// </summary>
+    public const int LockClass = 7261736;
 
     /// <summary>Whether this shard owns the bucket, holding it (shared) until the transaction ends.</summary>
     public static async Task<bool> HoldAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int bucket, CancellationToken cancellationToken)

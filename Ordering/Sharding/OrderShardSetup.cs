@@ -8,13 +8,20 @@ namespace AspireShop.Ordering.Sharding;
 /// <summary>Brings every order shard's schema up to date and, on first start, writes the shard map.</summary>
 public static class OrderShardSetup
 {
+    /// <summary>
+    /// The advisory lock under which a starting process migrates the ordering databases and writes the first shard map:
+    /// one at a time, the others find it done. Taken in the catalog database, where Catalog.Api's seed lock (CatalogSeed)
+    /// is too: the two ids must differ.
+    /// </summary>
+    private const long SchemaLock = 7261735;
+
     public static async Task EnsureAsync(OrderDirectoryDbContext directory, OrderShardContexts shards, CancellationToken cancellationToken)
     {
         // EF's own migration lock (a table lock per database) still let two replicas starting together on fresh
         // shards apply the same migration ("column already exists", then a retry). One session lock on the directory
         // makes the whole setup one process at a time; a process that dies releases it with its session.
         await using var lockSession = await shards.Map.Directory.OpenConnectionAsync(cancellationToken);
-        await RunAsync(lockSession, $"SELECT pg_advisory_lock({AdvisoryLocks.OrderingSchema})", cancellationToken);
+        await RunAsync(lockSession, $"SELECT pg_advisory_lock({SchemaLock})", cancellationToken);
         try
         {
             await MigrateAndMapAsync(directory, shards, cancellationToken);
@@ -22,7 +29,7 @@ public static class OrderShardSetup
         finally
         {
             // Released before the connection goes back to the pool, which would otherwise keep it held.
-            await RunAsync(lockSession, $"SELECT pg_advisory_unlock({AdvisoryLocks.OrderingSchema})", CancellationToken.None);
+            await RunAsync(lockSession, $"SELECT pg_advisory_unlock({SchemaLock})", CancellationToken.None);
         }
     }
 

@@ -127,7 +127,7 @@ public sealed class BucketMoveTests(FaultGraphFixture graph, ITestOutputHelper l
         Task<OrderDto> waiting;
         await using (var freeze = await shard.BeginTransactionAsync())
         {
-            await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({AspireShop.Contracts.AdvisoryLocks.BucketClass}, {buckets[0]})", shard, freeze))
+            await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({BucketOwnership.LockClass}, {buckets[0]})", shard, freeze))
             {
                 await take.ExecuteNonQueryAsync();
             }

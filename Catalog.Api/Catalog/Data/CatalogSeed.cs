@@ -10,6 +10,12 @@ namespace Catalog.Api.Catalog.Data;
 /// </summary>
 public static class CatalogSeed
 {
+    /// <summary>
+    /// The advisory lock under which a starting replica seeds the catalog, so replicas starting together seed once.
+    /// Ordering.Api takes its schema lock (OrderShardSetup) in the same database: the two ids must differ.
+    /// </summary>
+    private const long SeedLock = 7261734;
+
     public static readonly string[] Brands =
     [
         "Northwind Outfitters", "Contoso Trail", "Fabrikam Supply", "Tailspin Gear",
@@ -43,7 +49,7 @@ public static class CatalogSeed
         await using var ownTransaction = catalog.Database.CurrentTransaction is null
             ? await catalog.Database.BeginTransactionAsync(cancellationToken)
             : null;
-        await catalog.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.CatalogSeed})", cancellationToken);
+        await catalog.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SeedLock})", cancellationToken);
         if (await catalog.Brands.AnyAsync(cancellationToken))
         {
             return;

@@ -5,7 +5,7 @@ using AspireShop.Ordering.Sharding;
 using Npgsql;
 using static AspireShop.Ordering.Data.OrderingDbContext;
 
-namespace AspireShop.Ordering.Auditing;
+namespace Ordering.Api.Operations;
 
 /// <summary>
 /// Checks what the shop did with a client's order requests against every order shard and the catalog's stock ledger,
