@@ -6,9 +6,9 @@ namespace AspireShop.Hosting.Processes;
 public static class RedisProcessBuilderExtensions
 {
     /// <summary>
-    /// Adds redis-server as a local process. Persistence is off (the cache and carts of a dev run are disposable,
-    /// like a container without a volume); the password is written to a config file in its data folder rather than
-    /// passed on the command line, where any local user could read it.
+    /// Adds redis-server as a local process, persisting to an append-only file in its data folder (synced every
+    /// second, no snapshots) so carts and the shop front's keys survive a restart of the server; the password is
+    /// written to a config file there rather than passed on the command line, where any local user could read it.
     /// </summary>
     public static IResourceBuilder<RedisProcessResource> AddRedisProcess(
         this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot)
