@@ -7,6 +7,7 @@ namespace Tests.Web;
 public sealed partial class ShopFrontClient : IDisposable
 {
     private readonly HttpClient _http;
+    private string? _antiforgery;
 
     public ShopFrontClient(Uri site)
     {
@@ -52,6 +53,27 @@ public sealed partial class ShopFrontClient : IDisposable
         Assert.Equal("/cart", add.Headers.Location?.ToString());
     }
 
+    /// <summary>
+    /// Posts one of the cart's forms (<c>/cart/add</c>, <c>/cart/update</c>, <c>/cart/remove</c>) with any product id,
+    /// as a script that skips the pages would, with the antiforgery token of the shopper's first product page; returns
+    /// where it redirects.
+    /// </summary>
+    public async Task<string?> PostCartFormAsync(string path, int productId, int quantity, int tokenFromProduct)
+    {
+        _antiforgery ??= AntiforgeryField().Match(await _http.GetStringAsync($"/products/{tokenFromProduct}")).Groups[1].Value;
+        using var post = await _http.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["productId"] = productId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["quantity"] = quantity.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["__RequestVerificationToken"] = _antiforgery,
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, post.StatusCode);
+        return post.Headers.Location?.ToString();
+    }
+
+    /// <summary>How many lines the cart page shows.</summary>
+    public async Task<int> CartLinesAsync() => CartLine().Matches(await _http.GetStringAsync("/cart")).Count;
+
     /// <summary>The checkout form as the site serves it, filled in with valid details.</summary>
     public async Task<Dictionary<string, string>> FilledCheckoutFormAsync()
     {
@@ -84,6 +106,9 @@ public sealed partial class ShopFrontClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    [GeneratedRegex("<tr class=\"cart-line\"")]
+    private static partial Regex CartLine();
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();

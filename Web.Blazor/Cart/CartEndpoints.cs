@@ -67,20 +67,28 @@ public static class CartEndpoints
             return Results.Redirect("/cart?problem=quantity");
         }
 
+        // Only a line already in the cart changes here: a new product comes in through /cart/add, which checks that it
+        // exists and that the cart has room, so this path cannot grow the cart.
         return await ChangeAsync(() => quantity == 0
-            ? carts.RemoveAsync(http.User.BuyerId(), productId)
+            ? RemovedAsync(carts, http.User.BuyerId(), productId)
             : carts.SetAsync(http.User.BuyerId(), productId, quantity));
     }
 
     private static Task<IResult> RemoveAsync([FromForm] int productId, HttpContext http, CartStore carts)
-        => ChangeAsync(() => carts.RemoveAsync(http.User.BuyerId(), productId));
+        => ChangeAsync(() => RemovedAsync(carts, http.User.BuyerId(), productId));
 
-    private static async Task<IResult> ChangeAsync(Func<Task> change)
+    // A line removed twice (two tabs, a repeated post) is removed all the same.
+    private static async Task<bool> RemovedAsync(CartStore carts, string buyerId, int productId)
+    {
+        await carts.RemoveAsync(buyerId, productId);
+        return true;
+    }
+
+    private static async Task<IResult> ChangeAsync(Func<Task<bool>> change)
     {
         try
         {
-            await change();
-            return Results.Redirect("/cart");
+            return await change() ? Results.Redirect("/cart") : Results.Redirect("/cart?problem=not-in-cart");
         }
         catch (CartUnavailableException)
         {

@@ -26,34 +26,56 @@ public sealed class CartStore(IConnectionMultiplexer redis)
     public async Task<int> CountAsync(string buyerId)
         => (int)await RunAsync(db => db.HashLengthAsync(Key(buyerId)));
 
-    /// <summary>Adds to the quantity already in the cart (capped at <see cref="MaxQuantity"/>); false when the cart is full.</summary>
+    /// <summary>
+    /// Adds to the quantity already in the cart (capped at <see cref="MaxQuantity"/>); false when the product is not in
+    /// the cart and the cart already has <see cref="MaxLines"/> lines. The caller has checked that the product exists.
+    /// </summary>
     public async Task<bool> AddAsync(string buyerId, int productId, int quantity)
-    {
-        var cart = await GetAsync(buyerId);
-        if (!cart.ContainsKey(productId) && cart.Count >= MaxLines)
-        {
-            return false;
-        }
+        => (int)await RunAsync(db => db.ScriptEvaluateAsync(AddLine, [Key(buyerId)],
+            [productId, quantity, MaxLines, MaxQuantity, (long)KeepFor.TotalSeconds])) == 1;
 
-        var total = Math.Clamp(cart.GetValueOrDefault(productId) + quantity, 1, MaxQuantity);
-        await SetAsync(buyerId, productId, total);
-        return true;
-    }
+    /// <summary>Changes the quantity of a line already in the cart; false (nothing written) when the product is not in it.</summary>
+    public async Task<bool> SetAsync(string buyerId, int productId, int quantity)
+        => (int)await RunAsync(db => db.ScriptEvaluateAsync(ChangeLine, [Key(buyerId)],
+            [productId, Math.Clamp(quantity, 1, MaxQuantity), (long)KeepFor.TotalSeconds])) == 1;
 
-    public Task SetAsync(string buyerId, int productId, int quantity)
-        => RunAsync(async db =>
-        {
-            var transaction = db.CreateTransaction();
-            _ = transaction.HashSetAsync(Key(buyerId), productId, Math.Clamp(quantity, 1, MaxQuantity));
-            _ = transaction.KeyExpireAsync(Key(buyerId), KeepFor);
-            return await transaction.ExecuteAsync();
-        });
+    // Each check and its write in one Lua script, which Redis runs atomically: a read, then a write from the client,
+    // would let two concurrent adds both find room for the fiftieth line.
+    private const string AddLine = """
+        local current = redis.call('HGET', KEYS[1], ARGV[1])
+        if not current and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+        local total = math.max(1, math.min((tonumber(current) or 0) + tonumber(ARGV[2]), tonumber(ARGV[4])))
+        redis.call('HSET', KEYS[1], ARGV[1], total)
+        redis.call('EXPIRE', KEYS[1], ARGV[5])
+        return 1
+        """;
 
-    public Task RemoveAsync(string buyerId, int productId)
+    private const string ChangeLine = """
+        if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('EXPIRE', KEYS[1], ARGV[3])
+        return 1
+        """;
+
+    /// <summary>Removes a line; false when the product was not in the cart.</summary>
+    public Task<bool> RemoveAsync(string buyerId, int productId)
         => RunAsync(db => db.HashDeleteAsync(Key(buyerId), productId));
 
-    public Task ClearAsync(string buyerId)
-        => RunAsync(db => db.KeyDeleteAsync(Key(buyerId)));
+    /// <summary>
+    /// Takes what an order took out of the cart: each ordered line's quantity, so a product added (or a quantity raised)
+    /// in another tab while the order was placed stays in the cart.
+    /// </summary>
+    public Task RemoveOrderedAsync(string buyerId, IReadOnlyDictionary<int, int> ordered)
+        => RunAsync(db => db.ScriptEvaluateAsync(TakeOrdered, [Key(buyerId)],
+            [.. ordered.SelectMany(line => new RedisValue[] { line.Key, line.Value })]));
+
+    private const string TakeOrdered = """
+        for i = 1, #ARGV, 2 do
+          local left = (tonumber(redis.call('HGET', KEYS[1], ARGV[i])) or 0) - tonumber(ARGV[i + 1])
+          if left > 0 then redis.call('HSET', KEYS[1], ARGV[i], left) else redis.call('HDEL', KEYS[1], ARGV[i]) end
+        end
+        return 1
+        """;
 
     /// <summary>
     /// Remembers which order a checkout (by its idempotency key) became, so a second submit of the same form, arriving
