@@ -3,6 +3,8 @@ using AspireShop.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -22,6 +24,7 @@ public static class Extensions
     public const string AlivenessEndpointPath = "/alive";
     public const string MetricsEndpointPath = "/metrics";
     public const string ServedByHeader = "X-Served-By";
+    public const long MaxRequestBodyBytes = 256 * 1024;
     private const string LiveTag = "live";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -31,6 +34,10 @@ public static class Extensions
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // No request of the shop's APIs or forms comes near this (an order of 50 lines is a few kilobytes), so a body
+        // past it is refused with 413 as it streams in, not read into memory up to Kestrel's 30 MB default; an
+        // endpoint that takes more says so with its own [RequestSizeLimit].
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
 
         builder.Services.AddShopResilience();
         // Polly logs every execution attempt and every pipeline run at Information: a log record (formatted, exported,
@@ -98,25 +105,38 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>Maps Prometheus' scrape endpoint outside Development too (where the network keeps it internal).</summary>
+    public const string ScrapeEndpointSetting = "Metrics:ScrapeEndpoint";
+
     /// <summary>
     /// Maps <c>/alive</c> (liveness: the process answers) and <c>/health</c> (readiness: every dependency answers)
-    /// in every environment, because container orchestrators probe them in production too, and <c>/metrics</c> for
-    /// Prometheus (in production keep it on the internal network, as the probes are).
+    /// in every environment, because container orchestrators probe them in production too. In Development, where
+    /// Prometheus runs beside the graph, also <c>/metrics</c> and the <see cref="ServedByHeader"/> on every answer.
+    /// Elsewhere neither: a deployed service's port is its ingress (the site's is public), so <c>/metrics</c> would be
+    /// served to anyone and the header would name the instance; metrics leave by OTLP there, and
+    /// <see cref="ScrapeEndpointSetting"/> maps <c>/metrics</c> again where the network keeps it internal.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        // Which replica answered: the orchestrator's instance id (Aspire sets it for OpenTelemetry), else the host
-        // name. It makes load balancing over replicas visible to people and tests; it names no user or secret.
-        var instance = (app.Configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "").Split(',')
-            .Select(attribute => attribute.Split('=', 2))
-            .FirstOrDefault(pair => pair is ["service.instance.id", { Length: > 0 }])?[1] ?? Environment.MachineName;
-        app.Use((context, next) =>
+        if (app.Environment.IsDevelopment())
         {
-            context.Response.Headers[ServedByHeader] = instance;
-            return next(context);
-        });
+            // Which replica answered: the orchestrator's instance id (Aspire sets it for OpenTelemetry), else the host
+            // name. It makes load balancing over replicas visible to people and tests.
+            var instance = (app.Configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "").Split(',')
+                .Select(attribute => attribute.Split('=', 2))
+                .FirstOrDefault(pair => pair is ["service.instance.id", { Length: > 0 }])?[1] ?? Environment.MachineName;
+            app.Use((context, next) =>
+            {
+                context.Response.Headers[ServedByHeader] = instance;
+                return next(context);
+            });
+        }
 
-        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        if (app.Environment.IsDevelopment() || app.Configuration.GetValue<bool>(ScrapeEndpointSetting))
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        }
+
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteStatusOnly });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

@@ -3,6 +3,7 @@ using System.Text;
 using AspireShop.Contracts;
 using AspireShop.Ordering.Catalog;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Ordering.Api.Sharding;
 
 namespace Ordering.Api.Operations;
@@ -36,7 +37,8 @@ public static class OperationsApi
                     : TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, detail: $"Send the AppHost's operations key in {OperationsAccess.KeyHeader}."));
 
         operations.MapPost("/stock", ReadStock);
-        operations.MapPost("/audit", Audit);
+        // A long load run's record: tens of thousands of requests, about 100 bytes each.
+        operations.MapPost("/audit", Audit).WithMetadata(new RequestSizeLimitAttribute(64 * 1024 * 1024));
         operations.MapPost("/buckets/move", MoveBucket);
         return app;
     }

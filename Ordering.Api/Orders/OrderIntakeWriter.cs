@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using AspireShop.Contracts;
@@ -128,6 +129,8 @@ public sealed class OrderIntakeWriter(
                 connection, transaction, [.. requests.Select(p => p.Bucket).Distinct()], [.. requests.Select(p => p.Key)], cancellationToken);
 
             var answers = new Dictionary<(string, string), Submission?>();
+            // The order each key stands for, to tell a resend of it from another order under a reused key.
+            var byKey = new Dictionary<(string, string), Order>();
             var toInsert = new List<(Pending Request, Order Order, OutboxMessage Message)>();
             var now = clock.GetUtcNow();
             foreach (var request in requests)
@@ -156,6 +159,7 @@ public sealed class OrderIntakeWriter(
             foreach (var (request, order, _) in toInsert.Where(i => inserted.Contains(i.Order.Id)))
             {
                 answers[request.Key] = new Submission(OrdersApi.Accepted(order), IsNew: true);
+                byKey[request.Key] = order;
             }
 
             // The key's earlier order: found before, or committed by a concurrent request since (the insert skipped it).
@@ -165,6 +169,7 @@ public sealed class OrderIntakeWriter(
                 foreach (var order in await ShardOrders.OrdersByKeyAsync(connection, transaction, earlier, cancellationToken))
                 {
                     answers[(order.BuyerId, order.IdempotencyKey)] = new Submission(OrdersApi.Accepted(order), IsNew: false);
+                    byKey[(order.BuyerId, order.IdempotencyKey)] = order;
                 }
             }
 
@@ -177,7 +182,9 @@ public sealed class OrderIntakeWriter(
 
             foreach (var pending in batch)
             {
-                pending.Answer.TrySetResult(answers[pending.Key]);
+                pending.Answer.TrySetResult(byKey.TryGetValue(pending.Key, out var order) && !IsSameOrder(pending.Order, order)
+                    ? new Submission(KeyReused(pending.IdempotencyKey, order.Id), IsNew: false)
+                    : answers[pending.Key]);
             }
         }
         finally
@@ -185,6 +192,29 @@ public sealed class OrderIntakeWriter(
             Activity.Current = null;
         }
     }
+
+    /// <summary>Whether a request is the one that made the order: the same lines, buyer details and address, as stored.</summary>
+    private static bool IsSameOrder(SubmitOrderRequest request, Order order)
+        => request.BuyerName.Trim() == order.BuyerName && request.Email.Trim() == order.Email
+            && request.ShippingAddress.Street.Trim() == order.ShippingAddress.Street && request.ShippingAddress.City.Trim() == order.ShippingAddress.City
+            && request.ShippingAddress.PostalCode.Trim() == order.ShippingAddress.PostalCode
+            && request.ShippingAddress.Country.Trim() == order.ShippingAddress.Country
+            && request.Lines.OrderBy(l => l.ProductId).Select(l => (l.ProductId, l.Quantity))
+                .SequenceEqual(order.Lines.OrderBy(l => l.ProductId).Select(l => (l.ProductId, l.Quantity)));
+
+    /// <summary>
+    /// An idempotency key that made one order, sent with another: answered 422, as payment APIs answer it, rather than
+    /// with the first order, which would tell the client its new order was placed.
+    /// </summary>
+    private static ProblemHttpResult KeyReused(string key, Guid orderId)
+        => TypedResults.Problem(
+            statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: "Idempotency key already used",
+            detail: $"The key {key} was used for another order ({orderId}); send a new key for a new order, or the same body to find that one.",
+            extensions: new Dictionary<string, object?> { ["orderId"] = orderId });
+
+    /// <summary>The largest total an order can hold (its column is numeric(12,2)).</summary>
+    public const decimal MaxTotal = 9_999_999_999.99m;
 
     private static Results<Accepted<OrderDto>, ValidationProblem, ProblemHttpResult>? Refusal(SubmitOrderRequest order, Dictionary<int, ProductPrice> prices)
     {
@@ -199,7 +229,15 @@ public sealed class OrderIntakeWriter(
         var unknown = order.Lines.Select(l => l.ProductId).Where(id => !prices.ContainsKey(id)).ToList();
         if (unknown.Count == 0)
         {
-            return null;
+            if (order.Lines.Sum(l => prices[l.ProductId].Price * l.Quantity) <= MaxTotal)
+            {
+                return null;
+            }
+
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["lines"] = [string.Create(CultureInfo.InvariantCulture, $"The order's total would be over {MaxTotal:N2}; split it into smaller orders.")],
+            });
         }
 
         return TypedResults.Problem(

@@ -62,6 +62,20 @@ public sealed class OrderAuditTests(ShopGraphFixture graph)
         Assert.False(unexplained.Sound, unexplained.Summary);
     }
 
+    [Fact]
+    public async Task ALongRunsRecordIsAuditedThoughItIsFarPastTheDefaultBodyLimit()
+    {
+        using var ops = await OperationsClientAsync();
+        var product = await TestProducts.CreateAsync(graph.App);
+        var start = (await (await ops.PostAsJsonAsync("/ops/stock", new[] { product.Id })).Content.ReadFromJsonAsync<StockSnapshot>())!;
+        var buyer = $"audit-{Guid.NewGuid():N}";
+        var sent = Enumerable.Range(0, 20_000).Select(_ => new SentOrder(buyer, Guid.NewGuid().ToString(), AcceptedId: null)).ToArray();
+
+        var report = await AuditAsync(ops, start, product.Id, sent);
+
+        Assert.Equal((20_000, 20_000, 0), (report.Sent, report.NeverStored, report.Lost));
+    }
+
     private async Task<HttpClient> OperationsClientAsync()
     {
         var client = graph.App.CreateHttpClient(ResourceNames.OrderingApi);

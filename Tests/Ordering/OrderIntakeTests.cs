@@ -5,6 +5,7 @@ using AspireShop.Ordering.Data;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Ordering.Api.Orders;
+using Tests.Catalog;
 using Tests.WholeGraph;
 
 namespace Tests.Ordering;
@@ -47,6 +48,62 @@ public sealed class OrderIntakeTests(ShopGraphFixture graph) : OrderIntakeSteps(
         Assert.Single(answers.Distinct());
         var listed = await buyer.GetFromJsonAsync<List<OrderDto>>("/api/v1/orders");
         Assert.Single(listed!);
+    }
+
+    [Fact]
+    public async Task AKeyReusedForAnotherOrderIsA422NamingTheFirstOrderAndMakesNoSecond()
+    {
+        using var buyer = await BuyerTokens.ClientForAsync(Graph.App, $"buyer-{Guid.NewGuid():N}");
+        var key = Guid.NewGuid().ToString();
+        using var first = await buyer.SendAsync(Submit(Order(new OrderLineRequest(4, 1)), key));
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var order = (await first.Content.ReadFromJsonAsync<OrderDto>())!;
+
+        // The same body again finds the same order, as a retry should...
+        using var resent = await buyer.SendAsync(Submit(Order(new OrderLineRequest(4, 1)), key));
+        Assert.Equal(order.Id, (await resent.Content.ReadFromJsonAsync<OrderDto>())!.Id);
+
+        // ...another body under the key is refused, not answered with the first order as if it were placed.
+        using var reused = await buyer.SendAsync(Submit(Order(new OrderLineRequest(4, 2)), key));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        var problem = (await reused.Content.ReadFromJsonAsync<ProblemDetails>())!;
+        Assert.Equal("Idempotency key already used", problem.Title);
+        Assert.Contains(order.Id.ToString(), problem.Detail);
+        Assert.Single((await buyer.GetFromJsonAsync<List<OrderDto>>("/api/v1/orders"))!);
+    }
+
+    [Fact]
+    public async Task ABodyFarLargerThanAnyOrderIsRefusedWith413AsItArrives()
+    {
+        using var buyer = await BuyerTokens.ClientForAsync(Graph.App, $"buyer-{Guid.NewGuid():N}");
+        var padding = new string(' ', 2 * 1024 * 1024);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders")
+        {
+            Content = new StringContent($$$"""{"lines":[{"productId":1,"quantity":1}],"buyerName":"Ada{{{padding}}}","email":"ada@example.com","shippingAddress":{"street":"1","city":"P","postalCode":"1","country":"UK"}}""",
+                Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add(OrdersApi.IdempotencyKeyHeader, Guid.NewGuid().ToString());
+
+        using var response = await buyer.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task AnOrderWhoseTotalWouldOverflowIsA400NotA500()
+    {
+        var dearest = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => TestProducts.CreateAsync(Graph.App, stock: 1_000, price: 99_999_999.99m)));
+        using var buyer = await BuyerTokens.ClientForAsync(Graph.App, $"buyer-{Guid.NewGuid():N}");
+
+        // 2 x 100 x 99,999,999.99 is past what an order's total holds (numeric(12,2)).
+        using var response = await buyer.SendAsync(Submit(Order(new OrderLineRequest(dearest[0].Id, 100), new OrderLineRequest(dearest[1].Id, 100)),
+            Guid.NewGuid().ToString()));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
+        Assert.Contains("total would be over", Assert.Single(problem.Errors["lines"]));
+        Assert.Empty((await buyer.GetFromJsonAsync<List<OrderDto>>("/api/v1/orders"))!);
     }
 
     [Theory]
