@@ -90,10 +90,9 @@ public static class PostgresProcessBuilderExtensions
 
         // initdb reads the superuser password from a file; it lives only until initdb has finished.
         var passwordFile = server.DataDirectory + ".pwfile";
-        await File.WriteAllTextAsync(passwordFile, await server.Password.GetValueAsync(cancellationToken), cancellationToken);
+        await PrivateFile.WriteAllTextAsync(passwordFile, (await server.Password.GetValueAsync(cancellationToken))!, cancellationToken);
         try
         {
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             await account.TakeOwnershipAsync(passwordFile, cancellationToken);
             await RunAsAsync(account, binaries.InitDb,
                 ["-D", server.DataDirectory, "-U", PostgresProcessResource.SuperUser, $"--pwfile={passwordFile}",

@@ -81,6 +81,15 @@ public sealed class ProcessDataRoot : IDisposable
 
         FileStream lockFile;
         var lockPath = System.IO.Path.Combine(root, LockFileName);
+        // Emptying a folder is safe only when it is one of ours: an earlier run's (its lock or owner file is there) or
+        // empty. Anything else (a mistyped path, a home folder, /) is refused before the lock file is even created.
+        var ours = File.Exists(lockPath) || File.Exists(System.IO.Path.Combine(root, OwnerFileName)) || !Directory.EnumerateFileSystemEntries(root).Any();
+        if (!ours)
+        {
+            throw new InfrastructureSetupException(
+                $"the data folder {root} is not empty and was not made by an AppHost (it has no {OwnerFileName}), and a run empties its data folder: give an empty or new folder with --Infrastructure:DataRoot=<path>.");
+        }
+
         try
         {
             lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);

@@ -90,8 +90,7 @@ public static class RabbitMQProcessBuilderExtensions
                     "management.tcp.ip = 127.0.0.1",
                     $"management.tcp.port = {managementPort}",
                 ];
-                await File.WriteAllLinesAsync(configBase + ".conf", config, ct);
-                File.SetUnixFileMode(configBase + ".conf", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                await PrivateFile.WriteAllLinesAsync(configBase + ".conf", config, ct);
                 await File.WriteAllTextAsync(Path.Combine(rabbit.DataDirectory, "rabbitmq-env.conf"), "", ct);
                 await File.WriteAllTextAsync(Path.Combine(rabbit.DataDirectory, "advanced.config"), "[].\n", ct);
                 await File.WriteAllTextAsync(pluginsFile, "[rabbitmq_management].\n", ct);

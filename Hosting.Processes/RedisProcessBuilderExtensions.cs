@@ -41,8 +41,7 @@ public static class RedisProcessBuilderExtensions
                     $"dir {redis.DataDirectory}",
                     $"requirepass {await redis.Password.GetValueAsync(ct)}",
                 ];
-                await File.WriteAllLinesAsync(configFile, config, ct);
-                File.SetUnixFileMode(configFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                await PrivateFile.WriteAllLinesAsync(configFile, config, ct);
             });
     }
 }

@@ -73,11 +73,27 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task AFolderThatIsNotAnAppHostsIsRefusedAndNotEmptied()
+    {
+        // A mistyped --Infrastructure:DataRoot pointing at someone's files: a run would empty it.
+        var precious = Path.Combine(_dataRoot, "thesis.tex");
+        await File.WriteAllTextAsync(precious, "\\documentclass{article}");
+
+        var problem = await RunAppHostExpectingSetupProblemAsync();
+
+        Assert.Contains("not empty and was not made by an AppHost", problem);
+        Assert.True(File.Exists(precious), "a folder that is not an AppHost's must not be touched");
+        Assert.Equal("thesis.tex", Path.GetFileName(Assert.Single(Directory.GetFileSystemEntries(_dataRoot))));
+    }
+
+    [Fact]
     public async Task ServerLeftRunningFromAnEarlierRunIsNamedWithItsPid()
     {
         var keep = Path.Combine(_dataRoot, "cache", "redis.conf");
         Directory.CreateDirectory(Path.GetDirectoryName(keep)!);
         await File.WriteAllTextAsync(keep, "port 1");
+        // The owner file the earlier run's AppHost wrote when it claimed the folder.
+        await File.WriteAllTextAsync(Path.Combine(_dataRoot, ".apphost.pid"), "1");
 
         // Stands in for a server whose AppHost was killed: it carries that run's data-folder marker.
         var leftover = new ProcessStartInfo("sleep", ["60"]);
