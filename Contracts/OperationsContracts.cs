@@ -22,9 +22,11 @@ public sealed record SentOrder(string BuyerId, string Key, Guid? AcceptedId);
 
 /// <summary>
 /// What an audit is asked about: every order request a client sent, and the stock of the products it orders from as
-/// it was when it started (<c>POST /ops/stock</c>, at <see cref="Since"/>).
+/// it was when it started (<c>POST /ops/stock</c>, at <see cref="Since"/>). <see cref="Until"/> is when the client
+/// read its record: an order of its buyers submitted later may be one it was still sending, not one it never sent.
 /// </summary>
-public sealed record OrderAuditRequest(IReadOnlyList<SentOrder> Sent, DateTimeOffset Since, IReadOnlyDictionary<int, int> StockAtStart);
+public sealed record OrderAuditRequest(
+    IReadOnlyList<SentOrder> Sent, DateTimeOffset Since, IReadOnlyDictionary<int, int> StockAtStart, DateTimeOffset? Until = null);
 
 /// <summary>
 /// The numbers a person asks for after a load run or a drill, matched by buyer and idempotency key. Of the requests

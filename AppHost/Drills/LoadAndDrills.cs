@@ -45,6 +45,8 @@ public static class LoadAndDrills
             .WithReadinessProbe()
             .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
             .WithEnvironment("Operations__Key", operationsKey)
+            // Names this AppHost run's record of the orders sent: a new run of the shop starts a new one.
+            .WithEnvironment("Load__RunId", Guid.NewGuid().ToString("N"))
             .WithReference(services.CatalogApi)
             .WithReference(services.OrderingApi)
             .WithReference(services.WebFrontend)

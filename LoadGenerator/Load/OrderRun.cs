@@ -37,9 +37,19 @@ public sealed class OrderRun : IDisposable
         var directory = Path.GetFullPath(configuration["Load:RecordDirectory"] is { Length: > 0 } configured ? configured : "load-record",
             environment.ContentRootPath);
         Directory.CreateDirectory(directory);
-        RecordFile = Path.Combine(directory, "orders.tsv");
+        // One record per AppHost run (its run id): a restarted generator reads back its own run's record, and a new run
+        // of the shop, with fresh databases, never audits the orders of an old one.
+        var run = configuration["Load:RunId"] is { Length: > 0 } id && id.All(char.IsAsciiLetterOrDigit) ? id : "default";
+        RecordFile = Path.Combine(directory, $"orders-{run}.tsv");
         Restore();
-        _record = new StreamWriter(new FileStream(RecordFile, FileMode.Append, FileAccess.Write, FileShare.Read));
+        var file = new FileStream(RecordFile, FileMode.Append, FileAccess.Write, FileShare.Read);
+        _record = new StreamWriter(file);
+        if (file.Length > 0 && LastByte(RecordFile) != '\n')
+        {
+            // A line cut short by a kill: end it, so the next line is whole (the cut one is skipped when read back).
+            _record.Write('\n');
+            _record.Flush();
+        }
     }
 
     public string RecordFile { get; }
@@ -96,8 +106,10 @@ public sealed class OrderRun : IDisposable
         var waited = Stopwatch.StartNew();
         while (true)
         {
+            // Taken before the record is read: every order submitted before this moment was recorded before it was sent.
+            var until = DateTimeOffset.UtcNow;
             var sent = _sent.Select(s => new SentOrder(s.Key.BuyerId, s.Key.Key, s.Value)).ToList();
-            using var answer = await Ops().PostAsJsonAsync("/ops/audit", new OrderAuditRequest(sent, start.At, start.Stock), cancellationToken);
+            using var answer = await Ops().PostAsJsonAsync("/ops/audit", new OrderAuditRequest(sent, start.At, start.Stock, until), cancellationToken);
             await EnsureAnsweredAsync(answer, "audit the orders", cancellationToken);
             var report = (await answer.Content.ReadFromJsonAsync<OrderAuditReport>(cancellationToken))!;
             if (report.Drained || waited.Elapsed >= drainBound)
@@ -139,8 +151,8 @@ public sealed class OrderRun : IDisposable
             var fields = line.Split('\t');
             switch (fields)
             {
-                case [StartLine, var json]:
-                    _start = JsonSerializer.Deserialize<StockSnapshot>(json);
+                case [StartLine, var json] when TryReadStart(json) is { } start:
+                    _start = start;
                     break;
                 case [SentLine, var buyer, var key]:
                     _sent.TryAdd((buyer, key), null);
@@ -159,6 +171,25 @@ public sealed class OrderRun : IDisposable
 
         _logger.LogInformation("Read back {Requests} order requests ({Accepted} accepted) from {File}{Skipped}.",
             _sent.Count, Accepted, RecordFile, skipped > 0 ? $"; {skipped} unreadable lines skipped" : "");
+    }
+
+    private static StockSnapshot? TryReadStart(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<StockSnapshot>(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static int LastByte(string path)
+    {
+        using var read = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        read.Seek(-1, SeekOrigin.End);
+        return read.ReadByte();
     }
 
     private HttpClient Ops()

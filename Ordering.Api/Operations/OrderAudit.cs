@@ -39,7 +39,25 @@ public sealed class OrderAudit(OrderShardMap shards, CatalogProducts catalog)
                 }
             }
 
-            notSent += await UnexplainedAsync(shard, buyers.Distinct().ToArray(), buyers, keys, request.Since, cancellationToken);
+            notSent += await UnexplainedAsync(shard, buyers.Distinct().ToArray(), buyers, keys, request.Since, request.Until, cancellationToken);
+        }
+
+        // The shards are read one after another, so an order moving with its bucket can be missed by both reads (the
+        // target read before the copy, the source after the delete): the missing ones are looked for once more.
+        var missing = sent.Keys.Where(k => !stored.ContainsKey(k)).ToArray();
+        if (missing.Length > 0)
+        {
+            foreach (var shard in shards.Shards)
+            {
+                foreach (var order in await StoredAsync(shard, [.. missing.Select(k => k.BuyerId)], [.. missing.Select(k => k.Key)], cancellationToken))
+                {
+                    var copies = stored.TryGetValue((order.BuyerId, order.Key), out var found) ? found : stored[(order.BuyerId, order.Key)] = [];
+                    if (!copies.TryGetValue(order.Id, out var other) || other.Status == OrderStatus.Submitted)
+                    {
+                        copies[order.Id] = order;
+                    }
+                }
+            }
         }
 
         var accepted = sent.Where(s => s.Value is not null).ToList();
@@ -109,11 +127,12 @@ public sealed class OrderAudit(OrderShardMap shards, CatalogProducts catalog)
 
     /// <summary>Orders of the client's buyers submitted since it started whose buyer and key it never sent.</summary>
     private static async Task<int> UnexplainedAsync(
-        OrderShard shard, string[] clientBuyers, string[] buyers, string[] keys, DateTimeOffset since, CancellationToken cancellationToken)
+        OrderShard shard, string[] clientBuyers, string[] buyers, string[] keys, DateTimeOffset since, DateTimeOffset? until,
+        CancellationToken cancellationToken)
     {
         await using var count = shard.DataSource.CreateCommand($"""
             SELECT count(DISTINCT o."Id")::int FROM {Tables.Orders} o
-            WHERE o."BuyerId" = ANY($1) AND o."SubmittedAt" >= $4
+            WHERE o."BuyerId" = ANY($1) AND o."SubmittedAt" >= $4 AND ($5::timestamptz IS NULL OR o."SubmittedAt" < $5)
               AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS k(buyer_id, key)
                               WHERE k.buyer_id = o."BuyerId" AND k.key = o."IdempotencyKey")
             """);
@@ -121,6 +140,7 @@ public sealed class OrderAudit(OrderShardMap shards, CatalogProducts catalog)
         count.Parameters.Add(new NpgsqlParameter { Value = buyers });
         count.Parameters.Add(new NpgsqlParameter { Value = keys });
         count.Parameters.Add(new NpgsqlParameter { Value = since });
+        count.Parameters.Add(new NpgsqlParameter { Value = until.HasValue ? until.Value : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         return (int)(await count.ExecuteScalarAsync(cancellationToken))!;
     }
 
