@@ -19,3 +19,12 @@ public static class OrderMessaging
 public sealed record OrderSubmitted(Guid OrderId, string BuyerId, IReadOnlyList<OrderSubmittedLine> Lines, DateTimeOffset SubmittedAt);
 
 public sealed record OrderSubmittedLine(int ProductId, int Quantity);
+
+/// <summary>
+/// The ProblemDetails <c>type</c>s of order intake that a client acts on, not only shows: an idempotency key that
+/// already made another order answers 422 with this type and the order's id in <c>orderId</c>.
+/// </summary>
+public static class OrderProblemTypes
+{
+    public const string IdempotencyKeyReused = "urn:aspireshop:problem:idempotency-key-reused";
+}

@@ -209,6 +209,7 @@ public sealed class OrderIntakeWriter(
     private static ProblemHttpResult KeyReused(string key, Guid orderId)
         => TypedResults.Problem(
             statusCode: StatusCodes.Status422UnprocessableEntity,
+            type: OrderProblemTypes.IdempotencyKeyReused,
             title: "Idempotency key already used",
             detail: $"The key {key} was used for another order ({orderId}); send a new key for a new order, or the same body to find that one.",
             extensions: new Dictionary<string, object?> { ["orderId"] = orderId });

@@ -81,8 +81,9 @@ public sealed class CartStore(IConnectionMultiplexer redis)
     /// Remembers which order a checkout (by its idempotency key) became, so a second submit of the same form, arriving
     /// after the first has emptied the cart, is sent to that order instead of failing on an empty cart.
     /// </summary>
-    public Task RememberCheckoutAsync(string buyerId, string checkoutKey, Guid orderId)
-        => RunAsync(db => db.StringSetAsync($"checkout:{buyerId}:{checkoutKey}", orderId.ToString(), TimeSpan.FromDays(1)));
+    /// <returns>True for the first submit to remember it; false when another submit of the form already had.</returns>
+    public Task<bool> RememberCheckoutAsync(string buyerId, string checkoutKey, Guid orderId)
+        => RunAsync(db => db.StringSetAsync($"checkout:{buyerId}:{checkoutKey}", orderId.ToString(), TimeSpan.FromDays(1), When.NotExists));
 
     public async Task<Guid?> FindCheckoutAsync(string buyerId, string checkoutKey)
         => Guid.TryParse((string?)await RunAsync(db => db.StringGetAsync($"checkout:{buyerId}:{checkoutKey}")), out var orderId) ? orderId : null;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using AspireShop.Contracts;
 using AspireShop.ServiceDefaults.Security;
 using Web.Blazor.Buyers;
 
@@ -27,6 +28,15 @@ public sealed class OrderRefusedException(string message, IReadOnlyDictionary<st
     public IReadOnlyDictionary<string, string[]> Errors { get; } = errors;
 }
 
+/// <summary>
+/// The checkout's key already made an order (a form submitted again after its cart changed, or after a retry): that
+/// order is the one this checkout placed.
+/// </summary>
+public sealed class CheckoutAlreadyPlacedException(Guid orderId) : Exception($"This checkout already placed order {orderId}.")
+{
+    public Guid OrderId { get; } = orderId;
+}
+
 /// <summary>Ordering.Api cannot be reached or failed; nothing was placed or read.</summary>
 public sealed class OrdersUnavailableException(Exception inner) : Exception("The order API is unavailable.", inner);
 
@@ -46,6 +56,11 @@ public sealed class OrdersClient(HttpClient http, BuyerTokenIssuer tokens)
         }
 
         var problem = await ReadProblemAsync(response, cancellationToken);
+        if (problem is { Type: OrderProblemTypes.IdempotencyKeyReused, OrderId: { } placed })
+        {
+            throw new CheckoutAlreadyPlacedException(placed);
+        }
+
         throw response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity
             ? new OrderRefusedException(problem?.Detail ?? problem?.Title ?? "The order was refused.", problem?.Errors ?? new Dictionary<string, string[]>())
             : new OrdersUnavailableException(new HttpRequestException($"The order API answered {(int)response.StatusCode}."));
@@ -96,7 +111,7 @@ public sealed class OrdersClient(HttpClient http, BuyerTokenIssuer tokens)
         return (await response.Content.ReadFromJsonAsync<T>(cancellationToken))!;
     }
 
-    private sealed record Problem(string? Title, string? Detail, Dictionary<string, string[]>? Errors);
+    private sealed record Problem(string? Type, string? Title, string? Detail, Dictionary<string, string[]>? Errors, Guid? OrderId);
 
     private static async Task<Problem?> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
