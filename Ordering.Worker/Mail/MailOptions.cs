@@ -42,6 +42,13 @@ public sealed class MailOptions
         {
             yield return "Mail:Smtp:UserName and Mail:Smtp:Password are set together or not at all.";
         }
+
+        // Auto uses STARTTLS only when the server offers it, so a server (or a man in the middle) that does not would
+        // get the password in the clear.
+        if (UsesSmtp && !string.IsNullOrEmpty(Smtp.UserName) && Smtp.Security is not (SecureSocketOptions.StartTls or SecureSocketOptions.SslOnConnect))
+        {
+            yield return $"Mail:Smtp:Security is {Smtp.Security}: with Mail:Smtp:UserName set it must be StartTls or SslOnConnect, so the password never travels unencrypted.";
+        }
     }
 }
 

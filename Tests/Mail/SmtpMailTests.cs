@@ -77,7 +77,8 @@ public sealed class SmtpMailTests : IAsyncLifetime
 
         var problems = options.Problems().ToList();
 
-        Assert.Equal(3, problems.Count);
+        Assert.Equal(4, problems.Count);
+        Assert.Contains(problems, p => p.Contains("Mail:Smtp:Security"));
         Assert.Contains(problems, p => p.Contains("Mail:From"));
         Assert.Contains(problems, p => p.Contains("Mail:Smtp:Port"));
         Assert.Contains(problems, p => p.Contains("Mail:Smtp:Password"));
