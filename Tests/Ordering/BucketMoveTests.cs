@@ -154,7 +154,10 @@ public sealed class BucketMoveTests(FaultGraphFixture graph, ITestOutputHelper l
     private static async Task<long> BucketTriesAsync(NpgsqlConnection shard)
     {
         await using var count = new NpgsqlCommand(
-            "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE query LIKE '%pg_try_advisory_xact_lock_shared%'", shard);
+            """
+            SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query LIKE '%pg_try_advisory_xact_lock_shared%'
+            """, shard);
         return (long)(await count.ExecuteScalarAsync())!;
     }
 }

@@ -107,9 +107,10 @@ public abstract class OrderProcessingSteps(ShopGraphFixture graph)
 
     /// <summary>
     /// The order queue as the broker's management API reports it: messages waiting (ready or delivered and not yet
-    /// acknowledged) and acknowledgements since the queue was declared (its statistics lag a few seconds).
+    /// acknowledged), and publishes and acknowledgements since the queue was declared. The statistics are sampled every
+    /// few seconds, all three in one sample, so compare them with each other rather than with the clock.
     /// </summary>
-    protected async Task<(long Waiting, long Acknowledged)> OrderQueueAsync()
+    protected async Task<(long Waiting, long Published, long Acknowledged)> OrderQueueAsync()
     {
         var amqp = new Uri((await Graph.App.GetConnectionStringAsync("messaging"))!);
         var credentials = Uri.UnescapeDataString(amqp.UserInfo);
@@ -118,8 +119,8 @@ public abstract class OrderProcessingSteps(ShopGraphFixture graph)
         using var queue = JsonDocument.Parse(await management.GetStringAsync($"/api/queues/%2F/{OrderTopology.OrderSubmittedQueue}"));
         var root = queue.RootElement;
         long Number(JsonElement element, string name) => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
-        var acknowledged = root.TryGetProperty("message_stats", out var stats) ? Number(stats, "ack") : 0;
-        return (Number(root, "messages_ready") + Number(root, "messages_unacknowledged"), acknowledged);
+        var (published, acknowledged) = root.TryGetProperty("message_stats", out var stats) ? (Number(stats, "publish"), Number(stats, "ack")) : (0, 0);
+        return (Number(root, "messages_ready") + Number(root, "messages_unacknowledged"), published, acknowledged);
     }
 
     protected async Task<int> StockAsync(int productId)
