@@ -75,6 +75,18 @@ var webFrontend = builder.AddShopService<Projects.Web_Blazor>(ResourceNames.WebF
     .WithDependency(infrastructure.Cache)
     .WithReference(catalogApi)
     .WithReference(orderingApi);
+// The site limits each client address (Web.Blazor's RateLimiting settings). Deployed, the address is the one the
+// platform's ingress forwards; locally every shopper comes through the orchestrator's proxy as one address, so the
+// limits are those of the whole local shop.
+if (builder.ExecutionContext.IsPublishMode)
+{
+    webFrontend.WithEnvironment("RateLimiting__TrustForwardedHeaders", "true");
+}
+else
+{
+    webFrontend.WithEnvironment("RateLimiting__PerClientPerSecond", "2000").WithEnvironment("RateLimiting__NewBuyersPerSecond", "200");
+}
+
 // The site balances its requests over the API replicas itself (least requests by default; the setting
 // Services:web-blazor:CatalogApi:LoadBalancing=RoundRobin switches), where the AppHost can list them. Otherwise the
 // orchestrator's proxy (or the platform's ingress) picks a replica per connection.

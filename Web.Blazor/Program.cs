@@ -8,11 +8,13 @@ using Web.Blazor.Buyers;
 using Web.Blazor.Cart;
 using Web.Blazor.Catalog;
 using Web.Blazor.Components;
+using Web.Blazor.Edge;
 using Web.Blazor.Ordering;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddSiteRateLimiting();
 builder.AddRedisClient("cache");
 
 // Cookies and antiforgery tokens must be readable by every replica: the data-protection keys live in Redis.
@@ -42,6 +44,7 @@ if (!app.Environment.IsDevelopment())
     app.UseHsts();
 }
 
+app.UseSiteRateLimiting();
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseAuthentication();
 app.UseBuyerIdentity();

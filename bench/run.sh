@@ -212,12 +212,14 @@ database_work() {
   } | awk -F'|' '{ s += $1; c += $2 } END { printf "%d|%d\n", s, c }'
 }
 
-# wrk is one client: the anonymous per-client limit (2,000/s) would throttle it.
+# wrk is one client, and sends no cookie: the APIs' per-client limits and the site's per-address and new-buyer limits
+# would throttle it.
 start_graph() {
   # The scale-out shape (two of each service, two order shards) that the published numbers were measured on.
   graph_start /tmp/bench-run-apphost.log --Scale:Topology=ScaleOut --Parameters:buyer-token-signing-key="$key" \
     --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 --Services:catalog-api:RateLimiting:AuthenticatedPerSecond=100000000 \
     --Services:ordering-api:RateLimiting:AnonymousPerSecond=100000000 --Services:ordering-api:RateLimiting:AuthenticatedPerSecond=100000000 \
+    --Services:web-blazor:RateLimiting:PerClientPerSecond=100000000 --Services:web-blazor:RateLimiting:NewBuyersPerSecond=100000000 \
     $(sampled_traces) "$@"
   api=$(graph_service_url Catalog.Api)
   orders_api=$(graph_service_url Ordering.Api)

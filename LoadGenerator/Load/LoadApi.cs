@@ -13,7 +13,10 @@ public static class LoadApi
     {
         builder.Services.AddHttpClient(ShopRequests.CatalogClient, client => client.BaseAddress = new($"http://{ResourceNames.CatalogApi}"));
         builder.Services.AddHttpClient(ShopRequests.OrderingClient, client => client.BaseAddress = new($"http://{ResourceNames.OrderingApi}"));
-        builder.Services.AddHttpClient(ShopRequests.ShopClient, client => client.BaseAddress = new($"http://{ResourceNames.WebFrontend}"));
+        // Browsing as a returning shopper does, with the buyer cookie the site gives: without one, every page view
+        // would make a new buyer (and meet the site's much smaller limit on those).
+        builder.Services.AddHttpClient(ShopRequests.ShopClient, client => client.BaseAddress = new($"http://{ResourceNames.WebFrontend}"))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = true, CookieContainer = new System.Net.CookieContainer() });
         builder.Services.AddSingleton<ShopRequests>();
         builder.Services.AddSingleton<OrderRun>();
         builder.Services.AddSingleton<LoadMetrics>();

@@ -19,9 +19,13 @@ public class ShopGraphFixture : IAsyncLifetime
 
     public TimeSpan TimeToHealthy { get; private set; }
 
+    /// <summary>AppHost settings of this graph beyond the shape and the telemetry export.</summary>
+    protected virtual string[] Settings => [];
+
     public async Task InitializeAsync()
         => (App, TimeToHealthy) = await ShopGraph.StartHealthyAsync(DataRoot,
-            ["--Scale:Topology=ScaleOut", .. Services.SelectMany(service => Telemetry.ExporterSettings().Select(setting => $"--Services:{service}:{setting.Key}={setting.Value}"))]);
+            ["--Scale:Topology=ScaleOut", .. Settings,
+             .. Services.SelectMany(service => Telemetry.ExporterSettings().Select(setting => $"--Services:{service}:{setting.Key}={setting.Value}"))]);
 
     public async Task DisposeAsync()
     {
@@ -35,6 +39,17 @@ public class ShopGraphFixture : IAsyncLifetime
 /// A second graph of the same shape for the tests that break it on purpose (killing replicas, stopping or freezing
 /// servers, pausing replay, moving buckets): they share it with each other, never with the functional tests, so a
 /// drill cannot leave a functional test a half-recovered shop. The collections run one after the other, so only one
-/// graph runs at a time.
+/// graph runs at a time. Its site limits each client address as a deployed one would (the run-mode defaults are those
+/// of a whole local shop behind one proxy address), so a flood is one of its drills.
 /// </summary>
-public sealed class FaultGraphFixture : ShopGraphFixture;
+public sealed class FaultGraphFixture : ShopGraphFixture
+{
+    public const int SitePerClientPerSecond = 50;
+    public const int SiteNewBuyersPerSecond = 5;
+
+    protected override string[] Settings =>
+    [
+        $"--Services:web-blazor:RateLimiting:PerClientPerSecond={SitePerClientPerSecond}",
+        $"--Services:web-blazor:RateLimiting:NewBuyersPerSecond={SiteNewBuyersPerSecond}",
+    ];
+}
