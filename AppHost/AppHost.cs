@@ -88,7 +88,7 @@ else
 }
 
 // The site balances its requests over the API replicas itself (least requests by default; the setting
-// Services:web-blazor:CatalogApi:LoadBalancing=RoundRobin switches), where the AppHost can list them. Otherwise the
+// Services:web-blazor:CatalogApi:LoadBalancing=RoundRobin or ClientAddressHash switches), where the AppHost can list them. Otherwise the
 // orchestrator's proxy (or the platform's ingress) picks a replica per connection.
 if (infrastructure.ReplicaEndpointsFile is { } replicaEndpointsFile)
 {

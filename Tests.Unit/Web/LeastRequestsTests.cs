@@ -37,3 +37,42 @@ public sealed class LeastRequestsTests
     [Fact]
     public void NoReplicaListedMeansNoChoice() => Assert.Null(new CatalogApiRequestsInFlight().LeastBusy([]));
 }
+
+/// <summary>The site's client-address choice among Catalog.Api replicas (rendezvous hashing).</summary>
+public sealed class ClientAffinityTests
+{
+    private static readonly Uri[] Replicas = [new("http://localhost:5001"), new("http://localhost:5002"), new("http://localhost:5003")];
+
+    private static readonly System.Net.IPAddress[] Clients =
+        [.. Enumerable.Range(1, 200).Select(i => new System.Net.IPAddress([203, 0, (byte)(i / 250), (byte)(i % 250)]))];
+
+    [Fact]
+    public void TheSameClientLandsOnTheSameReplicaEveryTimeAndInAnyListOrder()
+        => Assert.All(Clients, client =>
+        {
+            var first = ClientAffinity.ReplicaFor(client, Replicas);
+            Assert.All(Enumerable.Range(0, 5), _ => Assert.Equal(first, ClientAffinity.ReplicaFor(client, Replicas)));
+            Assert.Equal(first, ClientAffinity.ReplicaFor(client, [.. Replicas.Reverse()]));
+        });
+
+    [Fact]
+    public void ClientsSpreadOverEveryReplica()
+    {
+        var perReplica = Clients.GroupBy(client => ClientAffinity.ReplicaFor(client, Replicas)).ToDictionary(g => g.Key!, g => g.Count());
+
+        Assert.Equal(Replicas.Length, perReplica.Count);
+        Assert.All(perReplica.Values, count => Assert.InRange(count, 40, 100));
+    }
+
+    [Fact]
+    public void AReplicaThatLeavesMovesOnlyItsOwnClients()
+    {
+        var before = Clients.ToDictionary(client => client, client => ClientAffinity.ReplicaFor(client, Replicas));
+        var left = Replicas[1];
+
+        var after = Clients.ToDictionary(client => client, client => ClientAffinity.ReplicaFor(client, [Replicas[0], Replicas[2]]));
+
+        Assert.All(Clients.Where(client => before[client] != left), client => Assert.Equal(before[client], after[client]));
+        Assert.All(Clients.Where(client => before[client] == left), client => Assert.NotEqual(left, after[client]));
+    }
+}

@@ -24,10 +24,11 @@ public static class CatalogApiClients
 
         builder.Services.AddOptions<CatalogApiOptions>().Bind(section).ValidateOnStart();
         builder.Services.AddSingleton<CatalogApiRequestsInFlight>();
-        builder.Services.AddTransient<LeastRequestsHandler>();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddTransient<CatalogApiBalancingHandler>();
 
-        builder.Services.AddHttpClient<CatalogClient>(Configure).AddHttpMessageHandler<LeastRequestsHandler>();
-        builder.Services.AddHttpClient(CatalogApiHealthCheck.HttpClientName, Configure).AddHttpMessageHandler<LeastRequestsHandler>();
+        builder.Services.AddHttpClient<CatalogClient>(Configure).AddHttpMessageHandler<CatalogApiBalancingHandler>();
+        builder.Services.AddHttpClient(CatalogApiHealthCheck.HttpClientName, Configure).AddHttpMessageHandler<CatalogApiBalancingHandler>();
         return builder;
 
         static void Configure(HttpClient client) => client.BaseAddress = new(CatalogApiOptions.ServiceUri);
@@ -46,6 +47,13 @@ public enum CatalogApiLoadBalancing
     /// replica that is slow right now (a long query, a GC pause), which round robin keeps feeding.
     /// </summary>
     LeastRequests,
+
+    /// <summary>
+    /// Each shopper's requests to one replica, chosen from the shopper's address by rendezvous hashing: the same client
+    /// lands on the same replica across requests and across the site's replicas (whose caches it then warms), and a
+    /// replica that leaves moves only its own clients; the seed's "IP hash".
+    /// </summary>
+    ClientAddressHash,
 }
 
 /// <summary>The <c>CatalogApi</c> settings of the site.</summary>
@@ -66,17 +74,19 @@ public sealed class CatalogApiOptions
 }
 
 /// <summary>
-/// Least-requests balancing for the calls to Catalog.Api. Written here because neither library offers it for an
-/// HttpClient: service discovery resolves the replicas (and follows them as they come and go) but always selects
-/// round robin, and YARP's policies only run inside its reverse proxy. Runs after service discovery's handler and
-/// replaces its choice with the replica that has the fewest of this process's requests in flight.
+/// Least-requests and client-address balancing for the calls to Catalog.Api. Written here because neither library
+/// offers them for an HttpClient: service discovery resolves the replicas (and follows them as they come and go) but
+/// always selects round robin, and YARP's policies only run inside its reverse proxy. Runs after service discovery's
+/// handler and replaces its choice with the replica the policy picks.
 /// </summary>
-public sealed class LeastRequestsHandler(ServiceEndpointResolver resolver, CatalogApiRequestsInFlight inFlight, IOptions<CatalogApiOptions> options)
+public sealed class CatalogApiBalancingHandler(
+    ServiceEndpointResolver resolver, CatalogApiRequestsInFlight inFlight, IHttpContextAccessor shopper, IOptions<CatalogApiOptions> options)
     : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (options.Value.LoadBalancing != CatalogApiLoadBalancing.LeastRequests || request.RequestUri is not { } chosen)
+        var policy = options.Value.LoadBalancing;
+        if (policy == CatalogApiLoadBalancing.RoundRobin || request.RequestUri is not { } chosen)
         {
             return await base.SendAsync(request, cancellationToken);
         }
@@ -90,11 +100,48 @@ public sealed class LeastRequestsHandler(ServiceEndpointResolver resolver, Catal
             })
             .OfType<Uri>()
             .ToList();
-        var target = inFlight.LeastBusy(replicas) ?? new Uri(chosen.GetLeftPart(UriPartial.Authority));
+        // A call made outside a shopper's request (the health check) has no client address: least requests.
+        var target = (policy == CatalogApiLoadBalancing.ClientAddressHash && shopper.HttpContext?.Connection.RemoteIpAddress is { } client
+                ? ClientAffinity.ReplicaFor(client, replicas)
+                : inFlight.LeastBusy(replicas))
+            ?? new Uri(chosen.GetLeftPart(UriPartial.Authority));
         request.RequestUri = new UriBuilder(chosen) { Scheme = target.Scheme, Host = target.Host, Port = target.Port }.Uri;
 
         using var _ = inFlight.Start(target);
         return await base.SendAsync(request, cancellationToken);
+    }
+}
+
+/// <summary>Rendezvous (highest random weight) hashing of a client address over the replicas.</summary>
+public static class ClientAffinity
+{
+    /// <summary>
+    /// The replica whose hash with the client's address is highest. A stable hash (SHA-256, not string hashing, which
+    /// differs per process), so every replica of the site picks the same one for a client.
+    /// </summary>
+    public static Uri? ReplicaFor(IPAddress client, IReadOnlyList<Uri> replicas)
+    {
+        Span<byte> input = stackalloc byte[16 + 256];
+        Span<byte> hash = stackalloc byte[32];
+        Uri? best = null;
+        ulong highest = 0;
+        foreach (var replica in replicas)
+        {
+            var authority = replica.GetLeftPart(UriPartial.Authority);
+            if (!client.TryWriteBytes(input, out var written) || !System.Text.Encoding.UTF8.TryGetBytes(authority, input[written..], out var more))
+            {
+                continue;
+            }
+
+            System.Security.Cryptography.SHA256.HashData(input[..(written + more)], hash);
+            var weight = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(hash);
+            if (best is null || weight > highest)
+            {
+                (best, highest) = (replica, weight);
+            }
+        }
+
+        return best;
     }
 }
 
