@@ -20,6 +20,7 @@ internal static class ProcessInfrastructure
             new ServerProgramSettings(settings.PostgresBinDirectory, settings.RedisServerPath, settings.RabbitMQServerPath, settings.PrometheusPath));
         var dataRoot = ProcessDataRoot.Claim(builder, settings.DataRoot);
         builder.Services.AddSingleton(dataRoot);
+        builder.Services.AddHostedService<ServerExitWait>();
 
         var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, "postgres-password", special: false)).Resource;
         var postgres = builder.AddPostgresProcess("postgres", binaries, dataRoot, password, ShopInfrastructure.PostgresSettings)

@@ -151,7 +151,99 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AStoppedAppHostReturnsOnlyOnceEveryServerItStartedHasExited()
+    {
+        using var appHost = StartAppHost();
+        var stdout = appHost.StandardOutput.ReadToEndAsync();
+        var stderr = appHost.StandardError.ReadToEndAsync();
+        try
+        {
+            // Up: every service answers healthy at the address its launch profile gives it (the site, Catalog.Api, the
+            // worker, Ordering.Api), so every resource has been started and the AppHost has finished starting.
+            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            var healthy = await Eventually.UntilAsync(async () =>
+            {
+                try
+                {
+                    foreach (var port in new[] { 5100, 5101, 5102, 5103 })
+                    {
+                        if (!(await probe.GetAsync($"http://localhost:{port}/health")).IsSuccessStatusCode)
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    return false;
+                }
+            }, up => up || appHost.HasExited, ExitWait, TimeSpan.FromMilliseconds(500));
+            Assert.True(healthy, "the shop did not come up");
+            var servers = BackingProcesses.Using(_dataRoot).Select(p => p.Name).ToHashSet();
+            Assert.True(servers.IsSupersetOf(["postgres", "redis-server", "beam.smp"]), $"the servers are not running: {string.Join(", ", servers)}");
+
+            // As Ctrl+C in scripts/run-shop.sh stops it (SIGINT is ignored without a terminal; both stop the host).
+            using (var terminate = Process.Start("kill", ["-TERM", appHost.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await terminate.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(ExitWait);
+            await appHost.WaitForExitAsync(timeout.Token);
+            var left = BackingProcesses.Using(_dataRoot);
+            Assert.True(left.Count == 0,
+                $"left running when the AppHost returned: {string.Join(", ", left.Select(p => $"{p.Name} ({p.Id})"))}; it printed: {await stdout} {await stderr}");
+        }
+        finally
+        {
+            if (!appHost.HasExited)
+            {
+                appHost.Kill(entireProcessTree: true);
+            }
+
+            foreach (var server in BackingProcesses.Using(_dataRoot))
+            {
+                try
+                {
+                    Process.GetProcessById(server.Id).Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Gone meanwhile.
+                }
+            }
+        }
+    }
+
     private async Task<string> RunAppHostExpectingSetupProblemAsync(string? argument = null, int? dashboardPort = null)
+    {
+        using var appHost = StartAppHost(argument, dashboardPort);
+        var stdout = appHost.StandardOutput.ReadToEndAsync();
+        var stderr = appHost.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(ExitWait);
+        try
+        {
+            await appHost.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            appHost.Kill(entireProcessTree: true);
+            Assert.Fail($"The AppHost did not exit within {ExitWait.TotalSeconds} s; it printed: {await stdout} {await stderr}");
+        }
+
+        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(appHost.ExitCode == 2, $"exit code {appHost.ExitCode}; stderr: {await stderr}; stdout: {await stdout}");
+        var line = Assert.Single(lines);
+        Assert.StartsWith("AspireShop: ", line);
+        Assert.DoesNotContain("   at ", line);
+        return line;
+    }
+
+    /// <summary>The AppHost as its own process, exactly as a developer starts it, on this test's data folder.</summary>
+    private Process StartAppHost(string? argument = null, int? dashboardPort = null)
     {
         var port = dashboardPort ?? FreePort();
         var start = new ProcessStartInfo("dotnet")
@@ -173,27 +265,7 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{port}";
         start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
-
-        using var appHost = Process.Start(start)!;
-        var stdout = appHost.StandardOutput.ReadToEndAsync();
-        var stderr = appHost.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ExitWait);
-        try
-        {
-            await appHost.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            appHost.Kill(entireProcessTree: true);
-            Assert.Fail($"The AppHost did not exit within {ExitWait.TotalSeconds} s; it printed: {await stdout} {await stderr}");
-        }
-
-        var lines = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.True(appHost.ExitCode == 2, $"exit code {appHost.ExitCode}; stderr: {await stderr}; stdout: {await stdout}");
-        var line = Assert.Single(lines);
-        Assert.StartsWith("AspireShop: ", line);
-        Assert.DoesNotContain("   at ", line);
-        return line;
+        return Process.Start(start)!;
     }
 
     private static int FreePort()
