@@ -49,8 +49,7 @@ public static class ClientRateLimiting
             // anonymous path allocates nothing per request.
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, object>(http =>
             {
-                if (http.Request.Path.StartsWithSegments(Extensions.HealthEndpointPath)
-                    || http.Request.Path.StartsWithSegments(Extensions.AlivenessEndpointPath))
+                if (IsProbe(http))
                 {
                     return RateLimitPartition.GetNoLimiter<object>(ProbesPartition);
                 }
@@ -82,7 +81,12 @@ public static class ClientRateLimiting
         return builder;
     }
 
-    private static TokenBucketRateLimiterOptions Bucket(int perSecond, int burstSeconds) => new()
+    /// <summary>The health probes, which no limit may turn away: an orchestrator that gets 429 restarts a healthy replica.</summary>
+    public static bool IsProbe(HttpContext http)
+        => http.Request.Path.StartsWithSegments(Extensions.HealthEndpointPath) || http.Request.Path.StartsWithSegments(Extensions.AlivenessEndpointPath);
+
+    /// <summary>A token bucket that allows <paramref name="perSecond"/>, refilled every 100 ms, with a burst of <paramref name="burstSeconds"/> seconds' worth.</summary>
+    public static TokenBucketRateLimiterOptions Bucket(int perSecond, int burstSeconds) => new()
     {
         TokenLimit = perSecond * burstSeconds,
         TokensPerPeriod = Math.Max(1, perSecond / 10),

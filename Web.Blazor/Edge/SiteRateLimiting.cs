@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
+using AspireShop.ServiceDefaults.Security;
 using Microsoft.AspNetCore.HttpOverrides;
 using Web.Blazor.Buyers;
 
@@ -62,12 +63,12 @@ public static class SiteRateLimiting
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, object>(http => IsProbe(http)
+                PartitionedRateLimiter.Create<HttpContext, object>(http => ClientRateLimiting.IsProbe(http)
                     ? RateLimitPartition.GetNoLimiter(Unlimited)
-                    : RateLimitPartition.GetTokenBucketLimiter(ClientOf(http), _ => Bucket(limits.PerClientPerSecond, limits.BurstSeconds))),
-                PartitionedRateLimiter.Create<HttpContext, object>(http => IsProbe(http) || http.Request.Cookies.ContainsKey(BuyerIdentity.CookieName)
+                    : RateLimitPartition.GetTokenBucketLimiter(ClientOf(http), _ => ClientRateLimiting.Bucket(limits.PerClientPerSecond, limits.BurstSeconds))),
+                PartitionedRateLimiter.Create<HttpContext, object>(http => ClientRateLimiting.IsProbe(http) || http.Request.Cookies.ContainsKey(BuyerIdentity.CookieName)
                     ? RateLimitPartition.GetNoLimiter(Unlimited)
-                    : RateLimitPartition.GetTokenBucketLimiter(ClientOf(http), _ => Bucket(limits.NewBuyersPerSecond, limits.BurstSeconds))));
+                    : RateLimitPartition.GetTokenBucketLimiter(ClientOf(http), _ => ClientRateLimiting.Bucket(limits.NewBuyersPerSecond, limits.BurstSeconds))));
             options.OnRejected = async (context, cancellationToken) =>
             {
                 var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
@@ -100,18 +101,6 @@ public static class SiteRateLimiting
         return app;
     }
 
-    private static bool IsProbe(HttpContext http)
-        => http.Request.Path.StartsWithSegments(Extensions.HealthEndpointPath) || http.Request.Path.StartsWithSegments(Extensions.AlivenessEndpointPath);
-
     // The IPAddress itself is the partition key (it compares by value), so the hot path allocates nothing.
     private static object ClientOf(HttpContext http) => http.Connection.RemoteIpAddress is IPAddress address ? address : UnknownAddress;
-
-    private static TokenBucketRateLimiterOptions Bucket(int perSecond, int burstSeconds) => new()
-    {
-        TokenLimit = perSecond * burstSeconds,
-        TokensPerPeriod = Math.Max(1, perSecond / 10),
-        ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-        QueueLimit = 0,
-        AutoReplenishment = true,
-    };
 }
