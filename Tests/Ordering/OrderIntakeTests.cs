@@ -83,6 +83,9 @@ public sealed class OrderIntakeTests(ShopGraphFixture graph) : OrderIntakeSteps(
                 Encoding.UTF8, "application/json"),
         };
         request.Headers.Add(OrdersApi.IdempotencyKeyHeader, Guid.NewGuid().ToString());
+        // As careful clients send large bodies: the server refuses before the body is sent, rather than closing the
+        // connection under a client still writing it (which the client sees as a broken pipe, not as the 413).
+        request.Headers.ExpectContinue = true;
 
         using var response = await buyer.SendAsync(request);
 
