@@ -31,12 +31,7 @@ public sealed class OrderAudit(OrderShardMap shards, CatalogProducts catalog)
         {
             foreach (var order in await StoredAsync(shard, buyers, keys, cancellationToken))
             {
-                var copies = stored.TryGetValue((order.BuyerId, order.Key), out var found) ? found : stored[(order.BuyerId, order.Key)] = [];
-                // Mid-move, the same order is on both shards; the decided copy is the newer.
-                if (!copies.TryGetValue(order.Id, out var other) || other.Status == OrderStatus.Submitted)
-                {
-                    copies[order.Id] = order;
-                }
+                Keep(order);
             }
 
             notSent += await UnexplainedAsync(shard, buyers.Distinct().ToArray(), buyers, keys, request.Since, request.Until, cancellationToken);
@@ -51,11 +46,7 @@ public sealed class OrderAudit(OrderShardMap shards, CatalogProducts catalog)
             {
                 foreach (var order in await StoredAsync(shard, [.. missing.Select(k => k.BuyerId)], [.. missing.Select(k => k.Key)], cancellationToken))
                 {
-                    var copies = stored.TryGetValue((order.BuyerId, order.Key), out var found) ? found : stored[(order.BuyerId, order.Key)] = [];
-                    if (!copies.TryGetValue(order.Id, out var other) || other.Status == OrderStatus.Submitted)
-                    {
-                        copies[order.Id] = order;
-                    }
+                    Keep(order);
                 }
             }
         }
@@ -77,6 +68,16 @@ public sealed class OrderAudit(OrderShardMap shards, CatalogProducts catalog)
             foreach (var line in await LinesAsync(shard, confirmed, products, cancellationToken))
             {
                 unitsConfirmed[(line.Order, line.Product)] = line.Quantity;
+            }
+        }
+
+        // Mid-move, the same order is on both shards; the decided copy is the newer.
+        void Keep(StoredOrder order)
+        {
+            var copies = stored.TryGetValue((order.BuyerId, order.Key), out var found) ? found : stored[(order.BuyerId, order.Key)] = [];
+            if (!copies.TryGetValue(order.Id, out var other) || other.Status == OrderStatus.Submitted)
+            {
+                copies[order.Id] = order;
             }
         }
 
