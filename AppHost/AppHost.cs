@@ -3,135 +3,160 @@ using AspireShop.AppHost.Drills;
 using AspireShop.AppHost.Infrastructure;
 using AspireShop.Contracts;
 using AspireShop.Hosting.Processes;
-using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-ScaleSettings scale;
-ShopInfrastructure infrastructure;
 try
 {
-    scale = ScaleSettings.From(builder.Configuration, builder.ExecutionContext.IsPublishMode);
-    infrastructure = builder.AddShopInfrastructure(scale);
-}
-catch (InfrastructureSetupException problem)
-{
-    return SetupProblem(problem);
-}
+    var scale = ScaleSettings.From(builder.Configuration, builder.ExecutionContext.IsPublishMode);
 
-// Signs the JWTs that authorise catalog administration; a secret parameter, generated in development.
-var catalogAdminSigningKey = builder.AddParameter(
-    "catalog-admin-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
-
-// Signs the buyer tokens the shop front issues and the order API checks.
-var buyerTokenSigningKey = builder.AddParameter(
-    "buyer-token-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
-
-// Stateless (cache in Redis with a backplane), so replicas are interchangeable; Scale:Topology=ScaleOut runs two,
-// Scale:CatalogApis any number. The catalog's schema is its own: it migrates and seeds it at start.
-var catalogApi = builder.AddShopService<Projects.Catalog_Api>(ResourceNames.CatalogApi)
-    .WithReplicas(scale.CatalogApis)
-    .WithReadinessProbe()
-    .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
-    .WithDependency(infrastructure.CatalogDb)
-    .WithDependency(infrastructure.CatalogReadDb)
-    .WithDependency(infrastructure.Cache);
-
-// Order intake, and the owner of the ordering schema: it migrates the order directory (in the catalog database) and
-// every order shard at start and is healthy only after that. Stateless (orders in PostgreSQL, relays that share
-// work by row locks), so replicas are interchangeable (two in the ScaleOut topology; Scale:OrderingApis).
-var orderingApi = builder.AddShopService<Projects.Ordering_Api>(ResourceNames.OrderingApi)
-    .WithReplicas(scale.OrderingApis)
-    .WithReadinessProbe()
-    .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
-    .WithDependency(infrastructure.CatalogDb)
-    .WithDependency(infrastructure.Messaging)
-    .WithDependencies(infrastructure.OrderShards);
-
-// Competing consumers: replicas share the order queue (two in the ScaleOut topology; Scale:OrderingWorkers). The
-// worker waits for Ordering.Api, so it starts on a migrated schema.
-var orderingWorker = builder.AddShopService<Projects.Ordering_Worker>(ResourceNames.OrderingWorker)
-    .WithReplicas(scale.OrderingWorkers)
-    .WithReadinessProbe()
-    .WithDependency(infrastructure.CatalogDb)
-    .WithDependency(infrastructure.Cache)
-    .WithDependency(infrastructure.Messaging)
-    .WithDependencies(infrastructure.OrderShards)
-    .WaitFor(orderingApi);
-if (infrastructure.MailPickupDirectory is { } mailPickup)
-{
-    orderingWorker.WithEnvironment("Mail__PickupDirectory", mailPickup);
-}
-
-// The site references Catalog.Api and Ordering.Api but waits for neither: a shop front must come up, and say the
-// catalog is unavailable, even while an API is down or still starting (its /health reports that as Degraded).
-// Stateless (buyer cookie, cart and data-protection keys in Redis), so replicas are interchangeable (two in the
-// ScaleOut topology; Scale:WebFrontends).
-var webFrontend = builder.AddShopService<Projects.Web_Blazor>(ResourceNames.WebFrontend)
-    .WithReplicas(scale.WebFrontends)
-    .WithReadinessProbe()
-    .WithExternalHttpEndpoints()
-    .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
-    .WithDependency(infrastructure.Cache)
-    .WithReference(catalogApi)
-    .WithReference(orderingApi);
-// The site limits each client address (Web.Blazor's RateLimiting settings). Deployed, the address is the one the
-// platform's ingress forwards; locally every shopper comes through the orchestrator's proxy as one address, so the
-// limits are those of the whole local shop.
-if (builder.ExecutionContext.IsPublishMode)
-{
-    webFrontend.WithEnvironment("RateLimiting__TrustForwardedHeaders", "true");
-}
-else
-{
-    webFrontend.WithEnvironment("RateLimiting__PerClientPerSecond", "2000").WithEnvironment("RateLimiting__NewBuyersPerSecond", "200");
-}
-
-// The site balances its requests over the API replicas itself (least requests by default; the setting
-// Services:web-blazor:CatalogApi:LoadBalancing=RoundRobin or ClientAddressHash switches), where the AppHost can list them. Otherwise the
-// orchestrator's proxy (or the platform's ingress) picks a replica per connection.
-if (infrastructure.ReplicaEndpointsFile is { } replicaEndpointsFile)
-{
-    webFrontend.WithEnvironment("CatalogApi__ReplicaEndpointsFile", replicaEndpointsFile(catalogApi.Resource.Name));
-}
-
-// Load and failure drills from the dashboard: a load generator started on demand, and commands that kill replicas,
-// move an order bucket and check what became of the orders. Run mode only: a deployed graph has no dashboard.
-if (builder.ExecutionContext.IsRunMode)
-{
-    builder.AddLoadAndDrills(new ShopServices(catalogApi, orderingApi, orderingWorker, webFrontend), scale, buyerTokenSigningKey, infrastructure.LoadRecordDirectory);
-}
-
-try
-{
-    AppHostPorts.EnsureFree(builder);
-}
-catch (InfrastructureSetupException problem)
-{
-    return SetupProblem(problem);
-}
-
-// Any AppHost setting under Services:<resource> goes to that service as configuration, e.g.
-// --Services:catalog-api:Catalog:Cache:Enabled=false (how benchmarks switch the cache off).
-foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
-{
-    var settings = builder.Configuration.GetSection($"Services:{project.Name}").AsEnumerable(makePathsRelative: true)
-        .Where(setting => setting.Value is not null)
-        .ToList();
-    var resource = builder.CreateResourceBuilder(project);
-    foreach (var (key, value) in settings)
+    // How the servers run (Infrastructure:Mode): Aspire's containers where a container runtime answers (and when
+    // deployed), local processes from the machine's own binaries where none does, or existing managed servers, of which
+    // only the connection strings are known. Local processes share the installed programs and one data folder.
+    var infrastructure = InfrastructureSettings.From(builder);
+    if (infrastructure.RunsLocalProcesses)
     {
-        resource.WithEnvironment(key.Replace(":", "__"), value);
+        builder.UseLocalProcesses(infrastructure.Programs, infrastructure.DataRoot);
     }
+
+    // PostgreSQL primary: the catalog database (products, prices, stock, the stock ledger and the order directory),
+    // and its streaming standbys, where catalog reads go (catalogdb-read lists them, with the primary as fallback).
+    var postgres = builder.AddPostgres("postgres").RunAs(infrastructure);
+    var catalogDb = postgres.AddDatabase(ResourceNames.CatalogDb, "catalog");
+    var catalogReadDb = postgres.AddReadReplicas(ResourceNames.CatalogReadDb, "catalog", infrastructure.PostgresReplicas,
+        standby => standby.WithReplayPauseDrill("Catalog reads from this standby fall behind; a reader who has just written (an admin, a buyer whose order moved stock) is sent to the primary by its consistency token."));
+
+    // Order shards: a PostgreSQL primary each, with the orders database; buyers are spread over them by bucket.
+    var orderShards = Enumerable.Range(1, scale.OrderShards)
+        .Select(n => builder.AddPostgres($"orders-shard{n}").RunAs(infrastructure).AddDatabase(ResourceNames.OrderShard(n), "orders"))
+        .ToList();
+
+    // Redis: the catalog's cache (with its backplane), carts, buyers' sign-ins and the site's data-protection keys.
+    var redis = builder.AddRedis(ResourceNames.Cache).RunAs(infrastructure, process => process
+        .WithOutageDrill("Catalog reads fall back to PostgreSQL, the shop front's carts and sign-ins wait for Redis; the services reconnect by themselves."));
+
+    // RabbitMQ: the relays publish each order from its shard's outbox; the workers consume them.
+    var rabbitMQ = builder.AddRabbitMQ(ResourceNames.Messaging).RunAs(infrastructure, process => process
+        .WithFreezeDrill("Orders are still accepted (they wait in the shards' outboxes); once it thaws the relays publish them and the workers decide them."));
+
+    // Prometheus scrapes every replica of every service, with the alert rules in deploy/prometheus; the replica lists
+    // it is given also let the site balance over the Catalog.Api replicas itself. Local processes only.
+    if (infrastructure.RunsLocalProcesses)
+    {
+        builder.AddPrometheusProcess("prometheus", Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "deploy", "prometheus")))
+            .WithReplicaDirectory();
+    }
+
+    // Signs the JWTs that authorise catalog administration, and the buyer tokens the site issues and Ordering.Api
+    // checks; secret parameters, generated in development.
+    var catalogAdminSigningKey = builder.AddParameter("catalog-admin-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
+    var buyerTokenSigningKey = builder.AddParameter("buyer-token-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
+
+    // The services. Each is stateless, so its replicas are interchangeable (Scale:Topology=ScaleOut runs two of each;
+    // Scale:CatalogApis and so on set any number), and healthy only when its own /health says it can serve.
+
+    // Catalog.Api owns the catalog schema: it migrates and seeds it at start.
+    var catalogApi = builder.AddShopService<Projects.Catalog_Api>(ResourceNames.CatalogApi)
+        .WithReplicas(scale.CatalogApis)
+        .WithReadinessProbe()
+        .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
+        .WithDependency(catalogDb)
+        .WithDependency(catalogReadDb)
+        .WithDependency(redis);
+
+    // Order intake with the outbox and its relays. It owns the ordering schema: it migrates the order directory and
+    // every shard at start, and is healthy only after that.
+    var orderingApi = builder.AddShopService<Projects.Ordering_Api>(ResourceNames.OrderingApi)
+        .WithReplicas(scale.OrderingApis)
+        .WithReadinessProbe()
+        .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
+        .WithDependency(catalogDb)
+        .WithDependency(rabbitMQ)
+        .WithDependencies(orderShards);
+
+    // Competing consumers of the order queue: decides each order once, reserves its stock and mails the buyer. It
+    // waits for Ordering.Api, so it starts on a migrated schema.
+    var orderingWorker = builder.AddShopService<Projects.Ordering_Worker>(ResourceNames.OrderingWorker)
+        .WithReplicas(scale.OrderingWorkers)
+        .WithReadinessProbe()
+        .WithDependency(catalogDb)
+        .WithDependency(redis)
+        .WithDependency(rabbitMQ)
+        .WithDependencies(orderShards)
+        .WaitFor(orderingApi);
+    if (infrastructure.RunsLocalProcesses)
+    {
+        // Buyers' mails as .eml files in the data folder, beside the servers' data.
+        orderingWorker.WithEnvironment("Mail__PickupDirectory", builder.LocalProcesses().DataRoot.For("mail-pickup"));
+    }
+
+    // The shop front references both APIs but waits for neither: it must come up, and say the catalog is
+    // unavailable, while an API is down or still starting (its /health reports that as Degraded).
+    var webFrontend = builder.AddShopService<Projects.Web_Blazor>(ResourceNames.WebFrontend)
+        .WithReplicas(scale.WebFrontends)
+        .WithReadinessProbe()
+        .WithExternalHttpEndpoints()
+        .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
+        .WithDependency(redis)
+        .WithReference(catalogApi)
+        .WithReference(orderingApi)
+        .WithClientRateLimits();
+
+    // The site balances its requests over the Catalog.Api replicas itself where the AppHost lists them (least
+    // requests; Services:web-blazor:CatalogApi:LoadBalancing=RoundRobin or ClientAddressHash switches). Otherwise the
+    // orchestrator's proxy, or the platform's ingress, picks a replica per connection.
+    if (infrastructure.RunsLocalProcesses)
+    {
+        webFrontend.WithReplicaEndpointsFile("CatalogApi__ReplicaEndpointsFile", catalogApi);
+    }
+
+    // Run mode only (a deployed graph has no dashboard): the load generator, started on demand, and the drills on the
+    // services. The drills on the servers come with them above, where the servers are local processes.
+    if (builder.ExecutionContext.IsRunMode)
+    {
+        // The shared secret of Ordering.Api's operator endpoints (/ops), called by the bucket move and the load
+        // generator's order check.
+        var operationsKey = builder.AddParameter(OperationsAccess.KeyParameter, new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
+        orderingApi.WithEnvironment("Operations__Key", operationsKey);
+
+        catalogApi.WithKillReplicaDrill("The shop front's requests go to the other replicas meanwhile (or it says the catalog is unavailable while none is left).");
+        orderingApi.WithKillReplicaDrill("An order it answered 202 for is committed with its outbox message; a client left without an answer resends with the same key and finds the same order.");
+        orderingWorker.WithKillReplicaDrill("Its unacknowledged deliveries go back to the queue and are decided by another replica, or by it when it is back: once each, none lost.");
+        if (scale.OrderShards > 1)
+        {
+            orderingApi.WithBucketMoveCommand(operationsKey, scale.OrderShards);
+        }
+
+        var loadGenerator = builder.AddShopService<Projects.LoadGenerator>(ResourceNames.LoadGenerator)
+            .WithExplicitStart()
+            .WithReadinessProbe()
+            .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
+            .WithEnvironment("Operations__Key", operationsKey)
+            // Names this AppHost run's record of the orders sent: a new run of the shop starts a new one.
+            .WithEnvironment("Load__RunId", Guid.NewGuid().ToString("N"))
+            .WithReference(catalogApi)
+            .WithReference(orderingApi)
+            .WithReference(webFrontend)
+            .WithLoadCommands();
+
+        if (infrastructure.RunsLocalProcesses)
+        {
+            loadGenerator.WithEnvironment("Load__RecordDirectory", builder.LocalProcesses().DataRoot.For("load-generator"));
+        }
+    }
+
+    AppHostPorts.EnsureFree(builder);
+
+    // AppHost settings under Services:<resource> go to that service (how benchmarks switch the cache off).
+    builder.ForwardServiceSettings();
+}
+catch (Exception problem) when (problem is AppHostSetupException or LocalProcessSetupException)
+{
+    // A missing program, a busy port or a data folder in use is a set-up problem, not a crash: one line that says what
+    // is wrong and how to fix it, and a distinct exit code for scripts.
+    Console.Error.WriteLine($"AspireShop: {problem.Message}");
+    return 2;
 }
 
 builder.Build().Run();
 return 0;
-
-// A missing binary, a busy port or a data folder in use is a set-up problem, not a crash: one line that says what
-// is wrong and how to fix it, and a distinct exit code for scripts.
-static int SetupProblem(InfrastructureSetupException problem)
-{
-    Console.Error.WriteLine($"AspireShop: {problem.Message}");
-    return 2;
-}

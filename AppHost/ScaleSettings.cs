@@ -1,5 +1,4 @@
 using AspireShop.AppHost.Infrastructure;
-using AspireShop.Hosting.Processes;
 using Microsoft.Extensions.Configuration;
 
 namespace AspireShop.AppHost;
@@ -35,7 +34,7 @@ public sealed record ScaleSettings(
         {
             topology = Enum.TryParse<ScaleTopology>(named, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
                 ? parsed
-                : throw new InfrastructureSetupException($"Scale:Topology is '{named}'; use Lean or ScaleOut.");
+                : throw new AppHostSetupException($"Scale:Topology is '{named}'; use Lean or ScaleOut.");
         }
 
         var replicas = topology is ScaleTopology.ScaleOut ? 2 : 1;
@@ -57,6 +56,6 @@ public sealed record ScaleSettings(
 
         return int.TryParse(text, out var count) && count is >= 1 and <= 8
             ? count
-            : throw new InfrastructureSetupException($"Scale:{key} is '{text}'; use a number from 1 to 8.");
+            : throw new AppHostSetupException($"Scale:{key} is '{text}'; use a number from 1 to 8.");
     }
 }

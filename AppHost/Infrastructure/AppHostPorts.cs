@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using AspireShop.Hosting.Processes;
 
 namespace AspireShop.AppHost.Infrastructure;
 
@@ -35,7 +34,7 @@ internal static class AppHostPorts
             {
                 if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Port > 0 && InUse(uri.Port))
                 {
-                    throw new InfrastructureSetupException(
+                    throw new AppHostSetupException(
                         $"port {uri.Port} ({setting}={url}) is already in use, probably by another AppHost; stop it, or change the port in AppHost/Properties/launchSettings.json.");
                 }
             }
@@ -53,7 +52,7 @@ internal static class AppHostPorts
             {
                 if (endpoint.Port is { } port && InUse(port))
                 {
-                    throw new InfrastructureSetupException(
+                    throw new AppHostSetupException(
                         $"port {port} ({resource.Name}'s {endpoint.Name} endpoint) is already in use, probably by another AppHost; stop it, or change applicationUrl in {resource.Name}'s Properties/launchSettings.json.");
                 }
             }

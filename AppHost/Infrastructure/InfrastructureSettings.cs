@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using AspireShop.Hosting.Processes;
 
 namespace AspireShop.AppHost.Infrastructure;
@@ -35,12 +36,6 @@ public sealed class InfrastructureSettings
     public int PostgresReplicas { get; private set; } = 1;
 
     /// <summary>
-    /// Order shards, each a PostgreSQL primary of its own (<see cref="ScaleSettings.OrderShards"/>): buyers' orders are
-    /// spread over them by bucket.
-    /// </summary>
-    public int OrderShards { get; private init; } = 1;
-
-    /// <summary>
     /// Processes mode: the one folder under which every backing server keeps its data and logs. It is emptied when
     /// the AppHost starts (a fresh shop on each run, like containers without volumes) and left in place when it
     /// stops, so the last run can be inspected. Relative paths are taken from the repository root. When not set,
@@ -61,16 +56,27 @@ public sealed class InfrastructureSettings
     /// <summary>Processes mode: the prometheus program; looked up on PATH when empty.</summary>
     public string? PrometheusPath { get; private set; }
 
-    public static InfrastructureSettings From(IDistributedApplicationBuilder builder, ScaleSettings scale)
+    /// <summary>
+    /// The servers run as local processes. Never on Windows (<see cref="From"/> refuses that), which the platform
+    /// analyzer is told so that it accepts the local-process calls this guards.
+    /// </summary>
+    [UnsupportedOSPlatformGuard("windows")]
+    public bool RunsLocalProcesses => Mode is InfrastructureMode.Processes;
+
+    /// <summary>Where the server programs are, for <see cref="LocalProcessHostingExtensions.UseLocalProcesses"/>.</summary>
+    public ServerProgramSettings Programs => new(PostgresBinDirectory, RedisServerPath, RabbitMQServerPath, PrometheusPath);
+
+    /// <summary>The settings, with <see cref="Mode"/> resolved for this run (never <see cref="InfrastructureMode.Auto"/>).</summary>
+    public static InfrastructureSettings From(IDistributedApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(SectionName);
-        var settings = new InfrastructureSettings { OrderShards = scale.OrderShards };
+        var settings = new InfrastructureSettings();
 
         if (section[nameof(Mode)] is { Length: > 0 } mode)
         {
             settings.Mode = Enum.TryParse<InfrastructureMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
                 ? parsed
-                : throw new InfrastructureSetupException(
+                : throw new AppHostSetupException(
                     $"Infrastructure:Mode is '{mode}'; use auto, containers, processes or external.");
         }
 
@@ -78,7 +84,7 @@ public sealed class InfrastructureSettings
         {
             settings.PostgresReplicas = int.TryParse(replicas, out var count) && count is >= 0 and <= 8
                 ? count
-                : throw new InfrastructureSetupException(
+                : throw new AppHostSetupException(
                     $"Infrastructure:PostgresReplicas is '{replicas}'; use a number from 0 to 8.");
         }
 
@@ -87,6 +93,13 @@ public sealed class InfrastructureSettings
         settings.RedisServerPath = section[nameof(RedisServerPath)];
         settings.RabbitMQServerPath = section[nameof(RabbitMQServerPath)];
         settings.PrometheusPath = section[nameof(PrometheusPath)];
+        settings.Mode = settings.ResolveMode(builder.ExecutionContext);
+        if (settings.Mode is InfrastructureMode.Processes && OperatingSystem.IsWindows())
+        {
+            throw new AppHostSetupException(
+                "processes mode runs the backing servers from Linux or macOS binaries; on Windows start Docker Desktop or Podman and use Infrastructure:Mode=containers.");
+        }
+
         return settings;
     }
 
@@ -95,7 +108,7 @@ public sealed class InfrastructureSettings
     /// mode uses containers only when a container runtime actually answers, because an unhealthy runtime leaves every
     /// container resource waiting forever.
     /// </summary>
-    public InfrastructureMode ResolveMode(DistributedApplicationExecutionContext executionContext)
+    private InfrastructureMode ResolveMode(DistributedApplicationExecutionContext executionContext)
     {
         if (executionContext.IsPublishMode)
         {

@@ -1,5 +1,5 @@
 using AspireShop.AppHost;
-using AspireShop.Hosting.Processes;
+using AspireShop.AppHost.Infrastructure;
 using Microsoft.Extensions.Configuration;
 
 namespace Tests.Unit.AppHost;
@@ -34,7 +34,7 @@ public sealed class ScaleSettingsTests
     [InlineData("OrderingApis", "two", "Scale:OrderingApis is 'two'; use a number from 1 to 8.")]
     public void AnUnusableSettingIsASetupProblemThatSaysWhatToUse(string key, string value, string message)
     {
-        var problem = Assert.Throws<InfrastructureSetupException>(() => ScaleSettings.From(Settings((key, value)), isPublishMode: false));
+        var problem = Assert.Throws<AppHostSetupException>(() => ScaleSettings.From(Settings((key, value)), isPublishMode: false));
         Assert.Equal(message, problem.Message);
     }
 

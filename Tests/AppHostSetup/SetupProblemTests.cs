@@ -142,7 +142,7 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
             Assert.Contains(path, notice);
             Assert.Equal(path, ProcessDataRoot.Locate(configured: null, clone).Path); // the same folder on every run
 
-            var refused = Assert.Throws<InfrastructureSetupException>(() => ProcessDataRoot.Locate(Path.Combine(home, "data"), clone));
+            var refused = Assert.Throws<LocalProcessSetupException>(() => ProcessDataRoot.Locate(Path.Combine(home, "data"), clone));
             Assert.Contains("cannot reach", refused.Message);
         }
         finally

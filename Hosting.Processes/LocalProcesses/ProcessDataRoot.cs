@@ -86,7 +86,7 @@ public sealed class ProcessDataRoot : IDisposable
         var ours = File.Exists(lockPath) || File.Exists(System.IO.Path.Combine(root, OwnerFileName)) || !Directory.EnumerateFileSystemEntries(root).Any();
         if (!ours)
         {
-            throw new InfrastructureSetupException(
+            throw new LocalProcessSetupException(
                 $"the data folder {root} is not empty and was not made by an AppHost (it has no {OwnerFileName}), and a run empties its data folder: give an empty or new folder with --Infrastructure:DataRoot=<path>.");
         }
 
@@ -98,7 +98,7 @@ public sealed class ProcessDataRoot : IDisposable
         {
             var ownerPath = System.IO.Path.Combine(root, OwnerFileName);
             var owner = File.Exists(ownerPath) ? File.ReadAllText(ownerPath).Trim() : "unknown";
-            throw new InfrastructureSetupException(
+            throw new LocalProcessSetupException(
                 $"the data folder {root} is in use by another AppHost (pid {owner}); stop that one first, or give this one its own folder with --Infrastructure:DataRoot=<path>.");
         }
 
@@ -107,7 +107,7 @@ public sealed class ProcessDataRoot : IDisposable
         {
             lockFile.Dispose();
             var list = string.Join(", ", leftovers.Select(p => $"{p.Name} (pid {p.Id})"));
-            throw new InfrastructureSetupException(
+            throw new LocalProcessSetupException(
                 $"servers from an earlier run still use the data folder {root}: {list}; stop them with 'kill {string.Join(' ', leftovers.Select(p => p.Id))}' and start again.");
         }
 

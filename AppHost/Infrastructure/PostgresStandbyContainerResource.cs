@@ -1,4 +1,4 @@
-namespace AspireShop.AppHost.Infrastructure.Containers;
+namespace AspireShop.AppHost.Infrastructure;
 
 /// <summary>A PostgreSQL hot standby in a container, cloned from and streaming from a <see cref="PostgresServerResource"/>.</summary>
 public sealed class PostgresStandbyContainerResource(string name, PostgresServerResource primary)

@@ -5,19 +5,21 @@ namespace AspireShop.Hosting.Processes;
 /// <summary>
 /// Health checks the AppHost runs against its own backing resources, using the same connection strings the services
 /// get. The connection string is read when a check runs: endpoints are allocated only once the application starts.
+/// The keys differ from the container integrations' (<c>name_check</c>): a process takes the place of a container
+/// whose check stays registered.
 /// </summary>
 public static class ResourceHealthChecks
 {
     public static string AddNpgSqlCheck(this IDistributedApplicationBuilder builder, IResourceWithConnectionString resource)
     {
-        var key = $"{resource.Name}_check";
+        var key = $"{resource.Name}_process_check";
         builder.Services.AddHealthChecks().AddNpgSql(_ => ConnectionStringOf(resource), name: key);
         return key;
     }
 
     public static string AddRedisCheck(this IDistributedApplicationBuilder builder, IResourceWithConnectionString resource)
     {
-        var key = $"{resource.Name}_check";
+        var key = $"{resource.Name}_process_check";
         builder.Services.AddHealthChecks().AddRedis(_ => ConnectionStringOf(resource), name: key);
         return key;
     }

@@ -6,15 +6,20 @@ namespace AspireShop.Hosting.Processes;
 public static class RedisProcessBuilderExtensions
 {
     /// <summary>
-    /// Adds redis-server as a local process, persisting to an append-only file in its data folder (synced every
+    /// Runs the server as redis-server, a local process, in place of Aspire's container (which leaves the model; its
+    /// name and password parameter stay), persisting to an append-only file in its data folder (synced every
     /// second, no snapshots) so carts and the shop front's keys survive a restart of the server; the password is
     /// written to a config file there rather than passed on the command line, where any local user could read it.
     /// </summary>
-    public static IResourceBuilder<RedisProcessResource> AddRedisProcess(
-        this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot)
+    public static IResourceBuilder<RedisProcessResource> RunAsLocalProcess(this IResourceBuilder<RedisResource> container)
     {
-        var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false)).Resource;
-        var resource = new RedisProcessResource(name, binaries.RedisServer, dataRoot.For(name), password);
+        var builder = container.ApplicationBuilder;
+        var name = container.Resource.Name;
+        var password = container.Resource.PasswordParameter
+            ?? throw new InvalidOperationException($"{name} has no password; a local Redis always requires one.");
+        builder.ReplaceWithLocalProcess(container.Resource, container.Resource.PasswordParameter);
+        var local = builder.LocalProcesses();
+        var resource = new RedisProcessResource(name, local.Binaries.RedisServer, local.DataRoot.For(name), password);
         var configFile = Path.Combine(resource.DataDirectory, "redis.conf");
 
         var healthCheckKey = builder.AddRedisCheck(resource);
@@ -22,7 +27,7 @@ public static class RedisProcessBuilderExtensions
         return builder.AddResource(resource)
             .WithLocalTcpEndpoint(RedisProcessResource.EndpointName)
             .WithArgs(configFile, "--port", resource.Endpoint.Property(EndpointProperty.TargetPort))
-            .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
+            .WithEnvironment(ProcessDataRoot.MarkerVariable, local.DataRoot.Path)
             .WithHealthCheck(healthCheckKey)
             .WithStartupHealthPolling()
             .OnBeforeResourceStarted(async (redis, _, ct) =>

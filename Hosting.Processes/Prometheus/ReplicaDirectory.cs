@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace AspireShop.Hosting.Processes;
@@ -23,8 +24,9 @@ public sealed class ReplicaDirectory(ResourceNotificationService notifications, 
 
     public static string ServiceDiscoveryDirectory(ProcessDataRoot dataRoot) => dataRoot.For("service-discovery");
 
-    public static string ServiceDiscoveryFile(ProcessDataRoot dataRoot, string service)
-        => Path.Combine(ServiceDiscoveryDirectory(dataRoot), $"{service}.json");
+    /// <summary>The service-discovery file listing every running replica of <paramref name="service"/>.</summary>
+    public static string ServiceDiscoveryFile(ProcessDataRoot dataRoot, IResource service)
+        => Path.Combine(ServiceDiscoveryDirectory(dataRoot), $"{service.Name}.json");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -77,7 +79,7 @@ public sealed class ReplicaDirectory(ResourceNotificationService notifications, 
         var endpoints = replicas.SelectMany(r => r.Value.Urls)
             .GroupBy(uri => uri.Scheme)
             .ToDictionary(scheme => scheme.Key, scheme => scheme.Select(uri => uri.GetLeftPart(UriPartial.Authority)).ToArray());
-        await WriteAtomicallyAsync(ServiceDiscoveryFile(dataRoot, service),
+        await WriteAtomicallyAsync(Path.Combine(ServiceDiscoveryDirectory(dataRoot), $"{service}.json"),
             new { services = new Dictionary<string, object> { [service] = endpoints } }, cancellationToken);
     }
 
@@ -88,4 +90,27 @@ public sealed class ReplicaDirectory(ResourceNotificationService notifications, 
         await File.WriteAllTextAsync(path + ".tmp", JsonSerializer.Serialize(content), cancellationToken);
         File.Move(path + ".tmp", path, overwrite: true);
     }
+}
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public static class ReplicaDirectoryExtensions
+{
+    /// <summary>
+    /// Keeps the <see cref="ReplicaDirectory"/> files while the AppHost runs: a scrape target per replica for
+    /// <paramref name="prometheus"/>, and a service-discovery file per service for callers that balance themselves.
+    /// </summary>
+    public static IResourceBuilder<PrometheusProcessResource> WithReplicaDirectory(this IResourceBuilder<PrometheusProcessResource> prometheus)
+    {
+        var dataRoot = prometheus.ApplicationBuilder.LocalProcesses().DataRoot;
+        // Exists before any service starts, so a service that loads a replica list from it can watch it from the start.
+        Directory.CreateDirectory(ReplicaDirectory.ServiceDiscoveryDirectory(dataRoot));
+        prometheus.ApplicationBuilder.Services.AddHostedService(services =>
+            new ReplicaDirectory(services.GetRequiredService<ResourceNotificationService>(), prometheus.Resource, dataRoot));
+        return prometheus;
+    }
+
+    /// <summary>Hands the caller, in <paramref name="variable"/>, the file that lists every running replica of <paramref name="service"/>.</summary>
+    public static IResourceBuilder<T> WithReplicaEndpointsFile<T>(this IResourceBuilder<T> caller, string variable, IResourceBuilder<ProjectResource> service)
+        where T : IResourceWithEnvironment
+        => caller.WithEnvironment(variable, ReplicaDirectory.ServiceDiscoveryFile(caller.ApplicationBuilder.LocalProcesses().DataRoot, service.Resource));
 }

@@ -50,7 +50,7 @@ public sealed record HostBinaries(
         return new HostBinaries(postgresBin, redis, rabbit, epmd, prometheus);
     }
 
-    private static InfrastructureSetupException Missing(string what, string lookedIn, string debianPackage, string? setting)
+    private static LocalProcessSetupException Missing(string what, string lookedIn, string debianPackage, string? setting)
         => new($"{what} not found (looked in {lookedIn}). Install it with 'sudo apt-get install {debianPackage}'"
             + (setting is null ? "." : $" or point {setting} at it."));
 

@@ -9,7 +9,8 @@ public sealed class PostgresProcessResource(
     string command,
     string dataDirectory,
     ParameterResource password,
-    PostgresProcessResource? primary)
+    PostgresProcessResource? primary,
+    IReadOnlyList<string> settings)
     : ExecutableResource(name, command, System.IO.Path.GetDirectoryName(dataDirectory)!), IResourceWithConnectionString
 {
     public const string EndpointName = "tcp";
@@ -24,6 +25,9 @@ public sealed class PostgresProcessResource(
     /// <summary>The server this one streams from; null for a primary.</summary>
     public PostgresProcessResource? Primary { get; } = primary;
 
+    /// <summary>Server settings (<c>name=value</c>), the same for a primary and its standbys.</summary>
+    public IReadOnlyList<string> Settings { get; } = settings;
+
     /// <summary>Databases created when the primary's data directory is initialised.</summary>
     public List<string> Databases { get; } = [];
 
@@ -34,7 +38,4 @@ public sealed class PostgresProcessResource(
 
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"Host={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};Username={SuperUser};Password={Password}");
-
-    public ReferenceExpression DatabaseConnectionString(string database) => ReferenceExpression.Create(
-        $"{ConnectionStringExpression};Database={database}");
 }

@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AspireShop.Hosting.Processes;
 
@@ -11,11 +10,10 @@ public static class PrometheusProcessBuilderExtensions
     /// (<paramref name="configDirectory"/>, copied into its data folder at start) and a target per running replica.
     /// </summary>
     public static IResourceBuilder<PrometheusProcessResource> AddPrometheusProcess(
-        this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot, string configDirectory)
+        this IDistributedApplicationBuilder builder, string name, string configDirectory)
     {
-        var resource = new PrometheusProcessResource(name, binaries.Prometheus, dataRoot.For(name));
-        builder.Services.AddSingleton(resource);
-        builder.Services.AddHostedService<ReplicaDirectory>();
+        var local = builder.LocalProcesses();
+        var resource = new PrometheusProcessResource(name, local.Binaries.Prometheus, local.DataRoot.For(name));
 
         return builder.AddResource(resource)
             .WithLocalTcpEndpoint(PrometheusProcessResource.EndpointName, scheme: "http")
@@ -25,7 +23,7 @@ public static class PrometheusProcessBuilderExtensions
                 "--storage.tsdb.retention.time=1d",
                 "--web.listen-address")
             .WithArgs(ReferenceExpression.Create($"127.0.0.1:{resource.Endpoint.Property(EndpointProperty.TargetPort)}"))
-            .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
+            .WithEnvironment(ProcessDataRoot.MarkerVariable, local.DataRoot.Path)
             .WithHttpHealthCheck("/-/ready", endpointName: PrometheusProcessResource.EndpointName)
             .WithStartupHealthPolling()
             .OnBeforeResourceStarted((prometheus, _, ct) =>

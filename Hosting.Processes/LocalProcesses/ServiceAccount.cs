@@ -25,13 +25,13 @@ public sealed record ServiceAccount(string? UserName)
 
         if (!File.Exists(SetPriv))
         {
-            throw new InfrastructureSetupException(
+            throw new LocalProcessSetupException(
                 "running as root, PostgreSQL must run as another user, but setpriv is missing. Install it with 'sudo apt-get install util-linux' or run the AppHost as a normal user.");
         }
 
         if (!SystemUserExists("postgres"))
         {
-            throw new InfrastructureSetupException(
+            throw new LocalProcessSetupException(
                 "running as root, PostgreSQL must run as the 'postgres' user, which does not exist. Install the 'postgresql' package (it creates the user) or run the AppHost as a normal user.");
         }
 
@@ -62,7 +62,7 @@ public sealed record ServiceAccount(string? UserName)
     {
         if (!CanWriteUnder(folder))
         {
-            throw new InfrastructureSetupException(
+            throw new LocalProcessSetupException(
                 $"the '{UserName}' user, which runs PostgreSQL when the AppHost runs as root, cannot reach {folder} (a parent folder is private); put the data elsewhere with --Infrastructure:DataRoot=/tmp/aspireshop/data.");
         }
     }
@@ -76,7 +76,7 @@ public sealed record ServiceAccount(string? UserName)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InfrastructureSetupException(
+            throw new LocalProcessSetupException(
                 $"cannot create the data folder {folder} ({e.Message}); choose a writable one with --Infrastructure:DataRoot=<path>.");
         }
 

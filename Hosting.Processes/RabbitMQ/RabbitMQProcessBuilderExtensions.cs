@@ -8,14 +8,20 @@ namespace AspireShop.Hosting.Processes;
 public static class RabbitMQProcessBuilderExtensions
 {
     /// <summary>
-    /// Adds a RabbitMQ node as a local process with its own port mapper (epmd), node name, cookie, data and ports,
+    /// Runs the broker as a local RabbitMQ node in place of Aspire's container (which leaves the model; its name and
+    /// password parameter stay), with its own port mapper (epmd), node name, cookie, data and ports,
     /// so it never collides with a system RabbitMQ or another AppHost. The management UI is an HTTP endpoint shown in
     /// the dashboard.
     /// </summary>
-    public static IResourceBuilder<RabbitMQProcessResource> AddRabbitMQProcess(
-        this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot)
+    public static IResourceBuilder<RabbitMQProcessResource> RunAsLocalProcess(this IResourceBuilder<RabbitMQServerResource> container)
     {
-        var password = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false)).Resource;
+        var builder = container.ApplicationBuilder;
+        var name = container.Resource.Name;
+        var password = container.Resource.PasswordParameter;
+        builder.ReplaceWithLocalProcess(container.Resource, password);
+        var local = builder.LocalProcesses();
+        var binaries = local.Binaries;
+        var dataRoot = local.DataRoot;
         var resource = new RabbitMQProcessResource(name, binaries.RabbitMQServer, dataRoot.For(name), password);
         var configBase = Path.Combine(resource.DataDirectory, "rabbitmq");
         var pluginsFile = Path.Combine(resource.DataDirectory, "enabled_plugins");
@@ -29,7 +35,7 @@ public static class RabbitMQProcessBuilderExtensions
             .WithStartupHealthPolling();
         var epmdPort = mapper.Endpoint.Property(EndpointProperty.TargetPort);
 
-        var healthCheckKey = $"{name}_check";
+        var healthCheckKey = $"{name}_process_check";
         IConnection? connection = null;
         builder.Services.AddHealthChecks().AddRabbitMQ(
             async _ => connection ??= await new ConnectionFactory
@@ -99,7 +105,7 @@ public static class RabbitMQProcessBuilderExtensions
 
     private static string AddTcpCheck(IDistributedApplicationBuilder builder, ErlangPortMapperResource mapper)
     {
-        var key = $"{mapper.Name}_check";
+        var key = $"{mapper.Name}_process_check";
         builder.Services.AddHealthChecks().Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration(
             key, _ => new TcpPortHealthCheck(mapper.Endpoint), failureStatus: null, tags: null));
         return key;

@@ -1,5 +1,6 @@
 using AspireShop.Hosting.Processes;
-namespace AspireShop.AppHost.Infrastructure.Containers;
+
+namespace AspireShop.AppHost.Infrastructure;
 
 public static class PostgresStandbyContainerBuilderExtensions
 {
@@ -24,7 +25,7 @@ public static class PostgresStandbyContainerBuilderExtensions
                 echo "waiting for the primary"; sleep 2
               done
             fi
-            exec gosu postgres postgres -c hot_standby=on -c max_wal_senders=16 -c max_replication_slots=16 {ShopInfrastructure.PostgresCommandLineSettings}
+            exec gosu postgres postgres -c hot_standby=on -c max_wal_senders=16 -c max_replication_slots=16 {PostgresServer.CommandLineSettings}
             """;
 
         var healthCheckKey = builder.AddNpgSqlCheck(resource);

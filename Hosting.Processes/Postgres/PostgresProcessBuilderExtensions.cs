@@ -11,34 +11,47 @@ namespace AspireShop.Hosting.Processes;
 public static class PostgresProcessBuilderExtensions
 {
     /// <summary>
-    /// Adds a PostgreSQL primary run from <paramref name="binaries"/>: its data directory is created with initdb
-    /// (and the databases added with <see cref="WithDatabase"/>) just before it starts, configured for streaming
-    /// replication, listening on localhost only.
+    /// Runs the server as a local process from the installed binaries instead of Aspire's container: the container
+    /// leaves the application model and a process of the same name, with the same password parameter, takes its place,
+    /// so whatever references or waits for the server sees one server either way. Its data directory is created with
+    /// initdb (with the databases added by <see cref="AddDatabase"/>) just before it starts; it is configured for
+    /// streaming replication (<see cref="AddStandby"/>) and listens on localhost only. <paramref name="settings"/>
+    /// (<c>name=value</c>) apply to it and to its standbys.
     /// </summary>
-    public static IResourceBuilder<PostgresProcessResource> AddPostgresProcess(
-        this IDistributedApplicationBuilder builder, string name, HostBinaries binaries, ProcessDataRoot dataRoot, ParameterResource password,
-        IReadOnlyList<string> settings)
+    public static IResourceBuilder<PostgresProcessResource> RunAsLocalProcess(
+        this IResourceBuilder<PostgresServerResource> container, IReadOnlyList<string> settings)
     {
-        var account = ServiceAccount.ForPostgres();
-        var resource = new PostgresProcessResource(name, account.Command(binaries.Postgres), dataRoot.For(name), password, primary: null);
+        var builder = container.ApplicationBuilder;
+        if (container.Resource.Databases.Count > 0)
+        {
+            throw new InvalidOperationException($"Run {container.Resource.Name} as a local process before adding its databases.");
+        }
 
-        return builder.AddPostgresServer(resource, binaries, dataRoot, account, settings)
-            .OnBeforeResourceStarted((server, started, ct) => InitialisePrimaryAsync(server, binaries, account, started.Services, ct));
+        builder.ReplaceWithLocalProcess(container.Resource, container.Resource.PasswordParameter);
+        var local = builder.LocalProcesses();
+        var account = ServiceAccount.ForPostgres();
+        var resource = new PostgresProcessResource(
+            container.Resource.Name, account.Command(local.Binaries.Postgres), local.DataRoot.For(container.Resource.Name),
+            container.Resource.PasswordParameter, primary: null, settings);
+
+        return builder.AddPostgresServer(resource, local, account)
+            .OnBeforeResourceStarted((server, started, ct) => InitialisePrimaryAsync(server, local.Binaries, account, started.Services, ct));
     }
 
     /// <summary>
     /// Adds a hot standby of <paramref name="primary"/>: once the primary is healthy it is cloned with pg_basebackup
     /// through a replication slot of its own, and then follows the primary by streaming replication (read-only).
     /// </summary>
-    public static IResourceBuilder<PostgresProcessResource> AddPostgresStandbyProcess(
-        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PostgresProcessResource> primary,
-        HostBinaries binaries, ProcessDataRoot dataRoot, IReadOnlyList<string> settings)
+    public static IResourceBuilder<PostgresProcessResource> AddStandby(this IResourceBuilder<PostgresProcessResource> primary, string name)
     {
+        var builder = primary.ApplicationBuilder;
+        var local = builder.LocalProcesses();
         var account = ServiceAccount.ForPostgres();
-        var resource = new PostgresProcessResource(name, account.Command(binaries.Postgres), dataRoot.For(name), primary.Resource.Password, primary.Resource);
+        var resource = new PostgresProcessResource(
+            name, account.Command(local.Binaries.Postgres), local.DataRoot.For(name), primary.Resource.Password, primary.Resource, primary.Resource.Settings);
         var primaryPort = primary.Resource.Endpoint.Property(EndpointProperty.TargetPort);
 
-        return builder.AddPostgresServer(resource, binaries, dataRoot, account, settings)
+        return builder.AddPostgresServer(resource, local, account)
             .WithParentRelationship(primary)
             .WaitFor(primary)
             // The connection info is given on the command line rather than left to the clone's configuration,
@@ -49,25 +62,51 @@ public static class PostgresProcessBuilderExtensions
                 $"primary_conninfo=host=localhost port={primaryPort} user={PostgresProcessResource.SuperUser} application_name={name}"))
             .WithArgs("-c", $"primary_slot_name={resource.SlotName}")
             .WithEnvironment("PGPASSWORD", primary.Resource.Password)
-            .OnBeforeResourceStarted((standby, started, ct) => CloneFromPrimaryAsync(standby, binaries, account, started.Services, ct));
+            .OnBeforeResourceStarted((standby, started, ct) => CloneFromPrimaryAsync(standby, local.Binaries, account, started.Services, ct));
     }
 
-    /// <summary>Creates <paramref name="database"/> when the primary is initialised.</summary>
-    public static IResourceBuilder<PostgresProcessResource> WithDatabase(this IResourceBuilder<PostgresProcessResource> server, string database)
+    /// <summary>
+    /// Adds a database, created when the primary is initialised, as a child resource with its own connection string
+    /// and health check (the shape of Aspire's <c>AddDatabase</c> on a PostgreSQL container).
+    /// </summary>
+    public static IResourceBuilder<PostgresProcessDatabaseResource> AddDatabase(
+        this IResourceBuilder<PostgresProcessResource> server, string name, string databaseName)
     {
-        server.Resource.Databases.Add(database);
-        return server;
+        if (server.Resource.Primary is not null)
+        {
+            throw new InvalidOperationException($"{server.Resource.Name} is a standby: its databases are its primary's.");
+        }
+
+        server.Resource.Databases.Add(databaseName);
+        var builder = server.ApplicationBuilder;
+        var database = new PostgresProcessDatabaseResource(name, databaseName, server.Resource);
+        // The orchestrator moves a container's child resources along with their parent, not a process's: the
+        // database runs once its server is ready (it is created before the server accepts connections), and its own
+        // health check says whether it answers after that.
+        builder.Eventing.Subscribe<ResourceReadyEvent>(server.Resource, (ready, _) =>
+            ready.Services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(database, snapshot => snapshot with
+            {
+                State = KnownResourceStates.Running,
+                StartTimeStamp = DateTime.UtcNow,
+            }));
+        return builder.AddResource(database)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "PostgresDatabase",
+                State = KnownResourceStates.Waiting,
+                Properties = [new(CustomResourceKnownProperties.Source, server.Resource.Name)],
+            })
+            .WithHealthCheck(builder.AddNpgSqlCheck(database));
     }
 
     private static IResourceBuilder<PostgresProcessResource> AddPostgresServer(
-        this IDistributedApplicationBuilder builder, PostgresProcessResource resource, HostBinaries binaries,
-        ProcessDataRoot dataRoot, ServiceAccount account, IReadOnlyList<string> settings)
+        this IDistributedApplicationBuilder builder, PostgresProcessResource resource, LocalProcessHosting local, ServiceAccount account)
     {
         var healthCheckKey = builder.AddNpgSqlCheck(resource);
 
         return builder.AddResource(resource)
             .WithLocalTcpEndpoint(PostgresProcessResource.EndpointName)
-            .WithArgs(account.Prefix(binaries.Postgres).ToArray())
+            .WithArgs(account.Prefix(local.Binaries.Postgres).ToArray())
             .WithArgs("-D", resource.DataDirectory)
             .WithArgs("-p", resource.Endpoint.Property(EndpointProperty.TargetPort))
             // TCP on loopback only; no Unix socket, whose default folder may not be writable for this user.
@@ -75,8 +114,8 @@ public static class PostgresProcessBuilderExtensions
             // Standbys refuse to start with lower replication or connection limits than their primary: every server
             // gets the same, and the caller's settings (name=value) after them.
             .WithArgs("-c", "wal_level=replica", "-c", "max_wal_senders=16", "-c", "max_replication_slots=16")
-            .WithArgs([.. settings.SelectMany(setting => new[] { "-c", setting })])
-            .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
+            .WithArgs([.. resource.Settings.SelectMany(setting => new[] { "-c", setting })])
+            .WithEnvironment(ProcessDataRoot.MarkerVariable, local.DataRoot.Path)
             .WithHealthCheck(healthCheckKey)
             .WithStartupHealthPolling();
     }

@@ -39,7 +39,7 @@ public static class LocalEndpoints
             }
         }
 
-        throw new InfrastructureSetupException($"no free TCP port found between {low} and {ephemeralStart} on loopback.");
+        throw new LocalProcessSetupException($"no free TCP port found between {low} and {ephemeralStart} on loopback.");
     }
 
     private static int EphemeralRangeStart()

@@ -1,0 +1,82 @@
+using AspireShop.Hosting.Processes;
+
+namespace AspireShop.AppHost.Infrastructure;
+
+/// <summary>
+/// How a backing server runs, chosen by <see cref="InfrastructureSettings.Mode"/> with one call on the server's
+/// builder, as Aspire's <c>RunAsContainer</c> and <c>RunAsEmulator</c> do: Aspire's container integration (the
+/// declaration, and what is deployed), a local process from the machine's own binaries, or an existing (managed)
+/// server of which only the connection string is known. Whatever runs keeps the declared name, so references and
+/// waits do not depend on the mode.
+/// </summary>
+public static class ServerModes
+{
+    /// <summary>
+    /// The PostgreSQL server with <see cref="PostgresServer.Settings"/>. In a container it allows replication from the
+    /// standbys' containers: the image's pg_hba.conf allows it from inside the container only, so an init script adds
+    /// a rule; it is written by the entrypoint rather than bind-mounted, as Container Apps has no bind mounts.
+    /// </summary>
+    public static PostgresServer RunAs(this IResourceBuilder<PostgresServerResource> postgres, InfrastructureSettings infrastructure)
+    {
+        if (infrastructure.RunsLocalProcesses)
+        {
+            return new PostgresServer.AsLocalProcess(postgres.RunAsLocalProcess(PostgresServer.Settings));
+        }
+
+        if (infrastructure.Mode is InfrastructureMode.External)
+        {
+            return new PostgresServer.Existing(postgres.RemoveFromModel());
+        }
+
+        return new PostgresServer.InContainer(postgres
+            .WithEntrypoint("bash")
+            .WithArgs("-c", $$"""
+                echo 'echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"' > /docker-entrypoint-initdb.d/10-allow-replication.sh
+                exec docker-entrypoint.sh postgres -c wal_level=replica -c max_wal_senders=16 -c max_replication_slots=16 {{PostgresServer.CommandLineSettings}}
+                """));
+    }
+
+    /// <summary>Redis; <paramref name="configureLocal"/> is applied when it runs as a local process.</summary>
+    public static IResourceBuilder<IResourceWithConnectionString> RunAs(
+        this IResourceBuilder<RedisResource> redis, InfrastructureSettings infrastructure, Action<IResourceBuilder<RedisProcessResource>>? configureLocal = null)
+    {
+        if (infrastructure.RunsLocalProcesses)
+        {
+            return AsConnectionString(Configure(redis.RunAsLocalProcess(), configureLocal));
+        }
+
+        return infrastructure.Mode is InfrastructureMode.External
+            ? redis.RemoveFromModel().AddConnectionString(redis.Resource.Name)
+            : AsConnectionString(redis);
+    }
+
+    /// <summary>RabbitMQ; <paramref name="configureLocal"/> is applied when it runs as a local process.</summary>
+    public static IResourceBuilder<IResourceWithConnectionString> RunAs(
+        this IResourceBuilder<RabbitMQServerResource> rabbitMQ, InfrastructureSettings infrastructure, Action<IResourceBuilder<RabbitMQProcessResource>>? configureLocal = null)
+    {
+        if (infrastructure.RunsLocalProcesses)
+        {
+            return AsConnectionString(Configure(rabbitMQ.RunAsLocalProcess(), configureLocal));
+        }
+
+        return infrastructure.Mode is InfrastructureMode.External
+            ? rabbitMQ.RemoveFromModel().AddConnectionString(rabbitMQ.Resource.Name)
+            : AsConnectionString(rabbitMQ.WithManagementPlugin());
+    }
+
+    // An existing server is not started or deployed; the parameters made for the container were never in the model.
+    private static IDistributedApplicationBuilder RemoveFromModel<T>(this IResourceBuilder<T> container) where T : ContainerResource
+    {
+        container.ApplicationBuilder.Resources.Remove(container.Resource);
+        return container.ApplicationBuilder;
+    }
+
+    private static IResourceBuilder<T> Configure<T>(IResourceBuilder<T> server, Action<IResourceBuilder<T>>? configure) where T : IResource
+    {
+        configure?.Invoke(server);
+        return server;
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> AsConnectionString<T>(IResourceBuilder<T> server) where T : IResourceWithConnectionString
+        => server.ApplicationBuilder.CreateResourceBuilder<IResourceWithConnectionString>(server.Resource);
+}

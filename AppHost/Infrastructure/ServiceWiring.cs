@@ -1,0 +1,62 @@
+using AspireShop.Hosting.Processes;
+using Microsoft.Extensions.Configuration;
+
+namespace AspireShop.AppHost.Infrastructure;
+
+/// <summary>How the AppHost wires the shop's own services, beyond what Aspire's builders say.</summary>
+public static class ServiceWiring
+{
+    /// <summary>
+    /// The service is healthy when its own <c>/health</c> says so (every dependency it connects to answers), not merely
+    /// when its process runs, so whatever waits for it waits for a service that can serve.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithReadinessProbe(this IResourceBuilder<ProjectResource> service)
+        => service.WithHttpHealthCheck("/health").WithStartupHealthPolling();
+
+    /// <summary>Hands the service the connection string and holds its start until that dependency is healthy.</summary>
+    public static IResourceBuilder<T> WithDependency<T>(
+        this IResourceBuilder<T> service, IResourceBuilder<IResourceWithConnectionString> dependency)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport
+        => service.WithReference(dependency).WaitFor(dependency);
+
+    /// <summary>Hands the service every connection string of the list, each a <see cref="WithDependency{T}"/>.</summary>
+    public static IResourceBuilder<T> WithDependencies<T>(
+        this IResourceBuilder<T> service, IEnumerable<IResourceBuilder<IResourceWithConnectionString>> dependencies)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport
+    {
+        foreach (var dependency in dependencies)
+        {
+            service.WithDependency(dependency);
+        }
+
+        return service;
+    }
+
+    /// <summary>
+    /// The site limits each client address (Web.Blazor's RateLimiting settings). Deployed, the address is the one the
+    /// platform's ingress forwards; locally every shopper comes through the orchestrator's proxy as one address, so the
+    /// limits are raised to those of the whole local shop.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithClientRateLimits(this IResourceBuilder<ProjectResource> site)
+        => site.ApplicationBuilder.ExecutionContext.IsPublishMode
+            ? site.WithEnvironment("RateLimiting__TrustForwardedHeaders", "true")
+            : site.WithEnvironment("RateLimiting__PerClientPerSecond", "2000").WithEnvironment("RateLimiting__NewBuyersPerSecond", "200");
+
+    /// <summary>
+    /// Any AppHost setting under <c>Services:&lt;resource&gt;</c> goes to that service as configuration, e.g.
+    /// <c>--Services:catalog-api:Catalog:Cache:Enabled=false</c> (how benchmarks switch the cache off).
+    /// </summary>
+    public static void ForwardServiceSettings(this IDistributedApplicationBuilder builder)
+    {
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            var settings = builder.Configuration.GetSection($"Services:{project.Name}").AsEnumerable(makePathsRelative: true)
+                .Where(setting => setting.Value is not null);
+            var resource = builder.CreateResourceBuilder(project);
+            foreach (var (key, value) in settings)
+            {
+                resource.WithEnvironment(key.Replace(":", "__"), value);
+            }
+        }
+    }
+}
