@@ -19,8 +19,8 @@ try
         builder.UseLocalProcesses(infrastructure.Programs, infrastructure.DataRoot);
     }
 
-    // PostgreSQL primary: the catalog database (products, prices, stock, the stock ledger and the order directory),
-    // and its streaming standbys, where catalog reads go (catalogdb-read lists them, with the primary as fallback).
+    // PostgreSQL primary: the catalog database (products, prices, stock and the stock ledger; beside them, the order
+    // shard map), and its streaming standbys, where catalog reads go (catalogdb-replica lists them, then the primary).
     var postgres = builder.AddPostgres("postgres").RunAs(infrastructure);
     var catalogDb = postgres.AddDatabase(ResourceNames.CatalogDb, "catalog");
     var catalogReadDb = postgres.AddReadReplicas(ResourceNames.CatalogReadDb, "catalog", infrastructure.PostgresReplicas,
@@ -55,7 +55,7 @@ try
     // The services. Each is stateless, so its replicas are interchangeable (Scale:Topology=ScaleOut runs two of each;
     // Scale:CatalogApis and so on set any number), and healthy only when its own /health says it can serve.
 
-    // Catalog.Api owns the catalog schema: it migrates and seeds it at start.
+    // Catalog.Api owns the catalog schema, stock and its ledger included: it migrates and seeds it at start.
     var catalogApi = builder.AddShopService<Projects.Catalog_Api>(ResourceNames.CatalogApi)
         .WithReplicas(scale.CatalogApis)
         .WithReadinessProbe()
@@ -64,8 +64,8 @@ try
         .WithDependency(catalogReadDb)
         .WithDependency(redis);
 
-    // Order intake with the outbox and its relays. It owns the ordering schema: it migrates the order directory and
-    // every shard at start, and is healthy only after that.
+    // Order intake with the outbox and its relays. It migrates the ordering schema (the shard map and every shard) at
+    // start, and is healthy only after that.
     var orderingApi = builder.AddShopService<Projects.Ordering_Api>(ResourceNames.OrderingApi)
         .WithReplicas(scale.OrderingApis)
         .WithReadinessProbe()
@@ -74,8 +74,8 @@ try
         .WithDependency(rabbitMQ)
         .WithDependencies(orderShards);
 
-    // Competing consumers of the order queue: decides each order once, reserves its stock and mails the buyer. It
-    // waits for Ordering.Api, so it starts on a migrated schema.
+    // Competing consumers of the order queue: decides each order once, reserves its stock (through Catalog.Stock)
+    // and mails the buyer. It waits for both APIs, so it starts on migrated ordering and catalog schemas.
     var orderingWorker = builder.AddShopService<Projects.Ordering_Worker>(ResourceNames.OrderingWorker)
         .WithReplicas(scale.OrderingWorkers)
         .WithReadinessProbe()
@@ -83,7 +83,8 @@ try
         .WithDependency(redis)
         .WithDependency(rabbitMQ)
         .WithDependencies(orderShards)
-        .WaitFor(orderingApi);
+        .WaitFor(orderingApi)
+        .WaitFor(catalogApi);
     if (infrastructure.RunsLocalProcesses)
     {
         // Buyers' mails as .eml files in the data folder, beside the servers' data.

@@ -1,5 +1,5 @@
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
-using AspireShop.Ordering.Catalog;
 using AspireShop.Ordering.Sharding;
 using Ordering.Worker.Mail;
 using Ordering.Worker.Orders;
@@ -17,7 +17,7 @@ builder.AddRabbitMQClient(ResourceNames.Messaging);
 builder.AddSharedHybridCache();
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<CatalogProducts>();
+builder.Services.AddSingleton<CatalogStock>();
 builder.Services.AddSingleton<OrderProcessor>();
 builder.Services.AddSingleton<OrderingWorkerMetrics>();
 builder.Services.AddHostedService<QueueDepthSampler>();

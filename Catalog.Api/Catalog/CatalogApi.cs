@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
 using Catalog.Api.Catalog.Data;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
 using Catalog.Api.Catalog.Data;
 using Catalog.Api.Operations;

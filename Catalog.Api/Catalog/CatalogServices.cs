@@ -14,7 +14,7 @@ public static class CatalogServices
     /// </summary>
     public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
     {
-        // Seeding runs inside MigrateAsync, under EF's migration lock, so replicas starting together seed once.
+        // Seeding runs inside the migration, under CatalogSchema's lock, so replicas starting together seed once.
         builder.AddNpgsqlDbContext<CatalogDbContext>(ResourceNames.CatalogDb, configureDbContextOptions: options =>
             options.UseAsyncSeeding((context, _, ct) => CatalogSeed.SeedAsync(context, ct)));
         builder.AddNpgsqlDbContext<CatalogReadDbContext>(ResourceNames.CatalogReadDb, configureDbContextOptions: options =>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
-using AspireShop.Ordering.Catalog;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Ordering.Api.Sharding;
@@ -43,7 +43,7 @@ public static class OperationsApi
         return app;
     }
 
-    private static async Task<Ok<StockSnapshot>> ReadStock(int[] productIds, CatalogProducts catalog, CancellationToken cancellationToken)
+    private static async Task<Ok<StockSnapshot>> ReadStock(int[] productIds, CatalogStock catalog, CancellationToken cancellationToken)
         => TypedResults.Ok(await catalog.StockAsync(productIds, cancellationToken));
 
     private static async Task<Results<Ok<OrderAuditReport>, ValidationProblem>> Audit(

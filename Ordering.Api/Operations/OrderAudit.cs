@@ -1,5 +1,5 @@
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
-using AspireShop.Ordering.Catalog;
 using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Sharding;
 using Npgsql;
@@ -15,7 +15,7 @@ namespace Ordering.Api.Operations;
 /// buyers that no request explains. Read-only, and safe while orders flow: an order caught on two shards by a bucket
 /// move is one order (the same id), and work in flight is reported as such.
 /// </summary>
-public sealed class OrderAudit(OrderShardMap shards, CatalogProducts catalog)
+public sealed class OrderAudit(OrderShardMap shards, CatalogStock catalog)
 {
     public async Task<OrderAuditReport> RunAsync(OrderAuditRequest request, CancellationToken cancellationToken)
     {

@@ -1,5 +1,5 @@
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
-using AspireShop.Ordering.Catalog;
 using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
@@ -20,12 +20,12 @@ public static class OrderIntakeServices
     public static IHostApplicationBuilder AddOrderIntake(this IHostApplicationBuilder builder)
     {
         builder.AddOrderShards();
-        builder.AddNpgsqlDbContext<OrderDirectoryDbContext>(ResourceNames.CatalogDb, configureDbContextOptions: options =>
-            options.UseNpgsql(npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", OrderDirectoryDbContext.Schema)));
+        builder.AddNpgsqlDbContext<OrderShardMapDbContext>(ResourceNames.CatalogDb, configureDbContextOptions: options =>
+            options.UseNpgsql(npgsql => npgsql.MigrationsHistoryTable("__EFMigrationsHistory", OrderShardMapDbContext.Schema)));
         builder.Services.AddDatabaseInitializer<OrderingSchemaInitializer>(OrderingSchemaInitializer.HealthCheckName);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<OrderShardContexts>();
-        builder.Services.AddSingleton<CatalogProducts>();
+        builder.Services.AddSingleton<CatalogStock>();
         builder.Services.AddSingleton<OrderIntakeWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OrderIntakeWriter>());
 

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
 using AspireShop.Ordering.Batching;
-using AspireShop.Ordering.Catalog;
 using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults.Resilience;
@@ -29,7 +29,7 @@ public sealed record Submission(Results<Accepted<OrderDto>, ValidationProblem, P
 /// </para>
 /// </summary>
 public sealed class OrderIntakeWriter(
-    OrderShardContexts shards, CatalogProducts catalog, OrderOutboxSignals outbox, OrderingApiMetrics metrics, TimeProvider clock,
+    OrderShardContexts shards, CatalogStock catalog, OrderOutboxSignals outbox, OrderingApiMetrics metrics, TimeProvider clock,
     ILogger<OrderIntakeWriter> logger) : BackgroundService
 {
     public const int MaxBatch = 64;

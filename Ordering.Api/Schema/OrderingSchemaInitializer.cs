@@ -19,5 +19,5 @@ public sealed class OrderingSchemaInitializer(
 
     protected override Task InitializeAsync(IServiceProvider services, CancellationToken cancellationToken)
         => OrderShardSetup.EnsureAsync(
-            services.GetRequiredService<OrderDirectoryDbContext>(), services.GetRequiredService<OrderShardContexts>(), cancellationToken);
+            services.GetRequiredService<OrderShardMapDbContext>(), services.GetRequiredService<OrderShardContexts>(), cancellationToken);
 }

@@ -23,7 +23,7 @@ public sealed class BucketMoveFailedException(string message) : Exception(messag
 /// the source's rows. Each step can be repeated, so a move that died half-way is finished by running it again.
 /// </summary>
 public sealed class BucketMover(
-    OrderShardContexts shards, OrderDirectoryDbContext directory, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, ILogger<BucketMover> logger)
+    OrderShardContexts shards, OrderShardMapDbContext directory, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, ILogger<BucketMover> logger)
 {
     private static readonly TimeSpan FreezeLockTimeout = TimeSpan.FromSeconds(5);
 

@@ -26,7 +26,7 @@ public static class ShardsCommand
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter(typeof(BucketMover).Namespace, LogLevel.Information);
         builder.AddOrderShards();
-        builder.Services.AddDbContext<OrderDirectoryDbContext>(db => db.UseNpgsql(builder.Configuration.GetConnectionString(ResourceNames.CatalogDb)));
+        builder.Services.AddDbContext<OrderShardMapDbContext>(db => db.UseNpgsql(builder.Configuration.GetConnectionString(ResourceNames.CatalogDb)));
         builder.Services.AddShopResilience();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<OrderShardContexts>();

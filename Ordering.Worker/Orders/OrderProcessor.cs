@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
-using AspireShop.Ordering.Catalog;
 using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Sharding;
 
@@ -27,7 +27,7 @@ public sealed record ProcessingOutcome(OrderStatus? DecidedStatus, string? Reaso
 /// <item>on each shard, one read: which messages' buckets are still owned there, which messages are not yet in the
 /// inbox with their order still Submitted (so stock is never reserved for an order that is not there);</item>
 /// <item>in the catalog, one transaction for the whole batch: every undecided order's ledger row, then every line's
-/// stock or none per order (<see cref="CatalogProducts.ReserveOnceAsync"/>); a retried order reads the earlier
+/// stock or none per order (<see cref="CatalogStock.ReserveOnceAsync"/>); a retried order reads the earlier
 /// decision back;</item>
 /// <item>on each shard again, one transaction: the buckets held (shared, so they cannot move meanwhile), then in one
 /// statement the messages into the inbox (a concurrent delivery stops there) and the orders Confirmed or Rejected if
@@ -36,7 +36,7 @@ public sealed record ProcessingOutcome(OrderStatus? DecidedStatus, string? Reaso
 /// A shard is not held while the catalog transaction waits on product rows, so a bucket move's freeze never waits
 /// on the catalog.
 /// </summary>
-public sealed class OrderProcessor(OrderShardMap shards, CatalogProducts catalog, TimeProvider clock)
+public sealed class OrderProcessor(OrderShardMap shards, CatalogStock catalog, TimeProvider clock)
 {
     /// <summary>
     /// Processes the messages, filling <paramref name="outcomes"/> (one per message, in the same order) as each shard

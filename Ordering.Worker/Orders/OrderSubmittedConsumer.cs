@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
 using AspireShop.Ordering.Batching;
 using AspireShop.Ordering.Data;
@@ -247,7 +248,7 @@ public sealed class OrderSubmittedConsumer(
 
     private async Task AfterCommitAsync(IReadOnlyList<(Message Message, ProcessingOutcome Outcome)> processed, CancellationToken cancellationToken)
     {
-        var productTags = new HashSet<string>();
+        var stockChanged = new HashSet<int>();
         var listsChanged = false;
         var now = clock.GetUtcNow();
         foreach (var (message, outcome) in processed)
@@ -263,7 +264,7 @@ public sealed class OrderSubmittedConsumer(
                 mail.For(shards.ForBucket(OrderBuckets.Of(submitted.OrderId))).Notify();
                 if (decided == OrderStatus.Confirmed)
                 {
-                    productTags.UnionWith(outcome.ProductIds.Select(CatalogCacheTags.Product));
+                    stockChanged.UnionWith(outcome.ProductIds);
                     listsChanged |= outcome.ListsChanged;
                 }
             }
@@ -274,11 +275,11 @@ public sealed class OrderSubmittedConsumer(
         // The catalog shows stock: drop the cached copies of the products whose stock just changed, and the cached list
         // pages only when a product entered the low-stock band lists show (every order evicting every list page would
         // empty the list cache under load, for a number the lists do not show).
-        if (productTags.Count > 0)
+        if (stockChanged.Count > 0)
         {
             try
             {
-                await cache.RemoveByTagAsync([.. productTags, .. listsChanged ? [CatalogCacheTags.ProductLists] : Array.Empty<string>()], cancellationToken);
+                await cache.ForgetStockOfAsync(stockChanged, listsChanged, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

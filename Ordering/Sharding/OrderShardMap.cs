@@ -40,7 +40,7 @@ public sealed class OrderShardMap(IReadOnlyList<OrderShard> shards, NpgsqlDataSo
 
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        await using var command = Directory.CreateCommand($"""SELECT "Bucket", "Shard" FROM {OrderDirectoryDbContext.Tables.BucketMap}""");
+        await using var command = Directory.CreateCommand($"""SELECT "Bucket", "Shard" FROM {OrderShardMapDbContext.Tables.BucketMap}""");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var owners = InitialOwners(Shards.Count);
         while (await reader.ReadAsync(cancellationToken))

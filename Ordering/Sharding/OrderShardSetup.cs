@@ -10,12 +10,12 @@ public static class OrderShardSetup
 {
     /// <summary>
     /// The advisory lock under which a starting process migrates the ordering databases and writes the first shard map:
-    /// one at a time, the others find it done. Taken in the catalog database, where Catalog.Api's seed lock (CatalogSeed)
+    /// one at a time, the others find it done. Taken in the catalog database, where Catalog.Api's schema lock (CatalogSchema)
     /// is too: the two ids must differ.
     /// </summary>
     private const long SchemaLock = 7261735;
 
-    public static async Task EnsureAsync(OrderDirectoryDbContext directory, OrderShardContexts shards, CancellationToken cancellationToken)
+    public static async Task EnsureAsync(OrderShardMapDbContext directory, OrderShardContexts shards, CancellationToken cancellationToken)
     {
         // EF's own migration lock (a table lock per database) still let two replicas starting together on fresh
         // shards apply the same migration ("column already exists", then a retry). One session lock on the directory
@@ -39,7 +39,7 @@ public static class OrderShardSetup
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task MigrateAndMapAsync(OrderDirectoryDbContext directory, OrderShardContexts shards, CancellationToken cancellationToken)
+    private static async Task MigrateAndMapAsync(OrderShardMapDbContext directory, OrderShardContexts shards, CancellationToken cancellationToken)
     {
         await directory.Database.MigrateAsync(cancellationToken);
         foreach (var shard in shards.Map.Shards)

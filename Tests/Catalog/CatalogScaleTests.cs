@@ -24,7 +24,7 @@ public sealed class CatalogScaleTests(ShopGraphFixture graph) : CatalogScaleStep
                     .UseNpgsql(target)
                     .UseAsyncSeeding((db, _, ct) => CatalogSeed.SeedAsync(db, ct))
                     .Options);
-                await context.Database.MigrateAsync();
+                await CatalogSchema.MigrateAsync(context, CancellationToken.None);
             })));
 
             await using var check = new CatalogDbContext(new DbContextOptionsBuilder<CatalogDbContext>().UseNpgsql(target).Options);

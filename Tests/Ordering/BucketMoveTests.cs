@@ -79,7 +79,7 @@ public sealed class BucketMoveTests(FaultGraphFixture graph, ITestOutputHelper l
         {
             await catalog.OpenAsync();
             await using var reservations = new NpgsqlCommand(
-                """SELECT count(*) FROM sharding.stock_reservations WHERE "OrderId" = ANY(@ids) AND "Reserved" """, catalog);
+                """SELECT count(*) FROM stock_reservations WHERE "OrderId" = ANY(@ids) AND "Reserved" """, catalog);
             reservations.Parameters.AddWithValue("ids", ids);
             Assert.Equal((long)ids.Length, (long)(await reservations.ExecuteScalarAsync())!);
         }

@@ -84,7 +84,7 @@ public sealed class OrderProcessingFaultTests(FaultGraphFixture graph) : OrderPr
             """SELECT "Id" FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Confirmed'""", reader => reader.GetGuid(0), ("ids", ids))).ToHashSet();
         var ledger = new Dictionary<Guid, bool>();
         await using (var catalog = await OpenPrimaryAsync())
-        await using (var decisions = new NpgsqlCommand("""SELECT "OrderId", "Reserved" FROM sharding.stock_reservations WHERE "OrderId" = ANY(@ids)""", catalog))
+        await using (var decisions = new NpgsqlCommand("""SELECT "OrderId", "Reserved" FROM stock_reservations WHERE "OrderId" = ANY(@ids)""", catalog))
         {
             decisions.Parameters.AddWithValue("ids", ids);
             await using var reader = await decisions.ExecuteReaderAsync();

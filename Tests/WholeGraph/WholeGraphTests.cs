@@ -120,7 +120,7 @@ public sealed class WholeGraphTests(ShopGraphFixture graph, ITestOutputHelper ou
 
     [Theory]
     [InlineData("catalog-api", new[] { "CatalogDbContext", "CatalogReadDbContext", "catalog-schema", "cache" })]
-    [InlineData("ordering-api", new[] { "OrderDirectoryDbContext", "ordering-schema", "PostgreSql_catalogdb", "PostgreSql_ordersdb-shard1", "PostgreSql_ordersdb-shard2", "RabbitMQ.Client" })]
+    [InlineData("ordering-api", new[] { "OrderShardMapDbContext", "ordering-schema", "PostgreSql_catalogdb", "PostgreSql_ordersdb-shard1", "PostgreSql_ordersdb-shard2", "RabbitMQ.Client" })]
     [InlineData("ordering-worker", new[] { "PostgreSql_catalogdb", "PostgreSql_ordersdb-shard1", "PostgreSql_ordersdb-shard2", "StackExchange.Redis", "RabbitMQ.Client" })]
     [InlineData("web-blazor", new[] { "StackExchange.Redis", "catalog-api" })]
     public async Task ReadinessCoversEveryDependencyOfTheService(string service, string[] dependencies)

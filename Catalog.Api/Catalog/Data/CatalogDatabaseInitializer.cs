@@ -14,5 +14,5 @@ public sealed class CatalogDatabaseInitializer(
     protected override string What => "The catalog schema";
 
     protected override Task InitializeAsync(IServiceProvider services, CancellationToken cancellationToken)
-        => services.GetRequiredService<CatalogDbContext>().Database.MigrateAsync(cancellationToken);
+        => CatalogSchema.MigrateAsync(services.GetRequiredService<CatalogDbContext>(), cancellationToken);
 }

@@ -1,3 +1,4 @@
+using AspireShop.Catalog.Stock;
 using Microsoft.EntityFrameworkCore;
 
 namespace Catalog.Api.Catalog.Data;
@@ -10,6 +11,9 @@ public class CatalogDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<CatalogBrand> Brands => Set<CatalogBrand>();
 
     public DbSet<CatalogType> Types => Set<CatalogType>();
+
+    /// <summary>The stock ledger: each order's stock decision, written by <see cref="CatalogStock"/> with the stock change.</summary>
+    public DbSet<StockReservation> StockReservations => Set<StockReservation>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -32,7 +36,7 @@ public class CatalogDbContext(DbContextOptions options) : DbContext(options)
 
         modelBuilder.Entity<Product>(product =>
         {
-            product.ToTable("products");
+            product.ToTable(CatalogTables.Products);
             product.Property(p => p.Name).HasMaxLength(Product.NameMaxLength);
             product.Property(p => p.Description).HasMaxLength(Product.DescriptionMaxLength);
             product.Property(p => p.Price).HasPrecision(10, 2);
@@ -44,6 +48,13 @@ public class CatalogDbContext(DbContextOptions options) : DbContext(options)
             product.HasIndex(p => new { p.TypeId, p.Id });
             product.ToTable(t => t.HasCheckConstraint("ck_products_stock_not_negative", "\"AvailableStock\" >= 0"));
             product.ToTable(t => t.HasCheckConstraint("ck_products_price_positive", "\"Price\" > 0"));
+        });
+
+        modelBuilder.Entity<StockReservation>(reservation =>
+        {
+            reservation.ToTable(CatalogTables.StockReservations);
+            reservation.HasKey(r => r.OrderId);
+            reservation.Property(r => r.RejectionReason).HasMaxLength(StockReservation.RejectionReasonMaxLength);
         });
     }
 }

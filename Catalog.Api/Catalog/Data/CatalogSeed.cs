@@ -5,17 +5,11 @@ namespace Catalog.Api.Catalog.Data;
 
 /// <summary>
 /// The starting catalog: 120 products over 8 brands and 6 types, generated deterministically so every fresh database
-/// holds the same products (tests and benchmarks rely on that). Seeding takes an advisory lock and only fills an
-/// empty catalog, so it happens once however many replicas start together.
+/// holds the same products (tests and benchmarks rely on that). It only fills an empty catalog, and runs under
+/// <see cref="CatalogSchema"/>'s lock, so it happens once however many replicas start together.
 /// </summary>
 public static class CatalogSeed
 {
-    /// <summary>
-    /// The advisory lock under which a starting replica seeds the catalog, so replicas starting together seed once.
-    /// Ordering.Api takes its schema lock (OrderShardSetup) in the same database: the two ids must differ.
-    /// </summary>
-    private const long SeedLock = 7261734;
-
     public static readonly string[] Brands =
     [
         "Northwind Outfitters", "Contoso Trail", "Fabrikam Supply", "Tailspin Gear",
@@ -43,13 +37,6 @@ public static class CatalogSeed
     public static async Task SeedAsync(DbContext context, CancellationToken cancellationToken)
     {
         var catalog = (CatalogDbContext)context;
-
-        // EF's migration lock does not cover seeding, so replicas starting together serialise here instead: one
-        // seeds, the others then find the catalog filled. The lock lasts until the (EF's or our) transaction ends.
-        await using var ownTransaction = catalog.Database.CurrentTransaction is null
-            ? await catalog.Database.BeginTransactionAsync(cancellationToken)
-            : null;
-        await catalog.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SeedLock})", cancellationToken);
         if (await catalog.Brands.AnyAsync(cancellationToken))
         {
             return;
@@ -87,9 +74,5 @@ public static class CatalogSeed
 
         catalog.Products.AddRange(products);
         await catalog.SaveChangesAsync(cancellationToken);
-        if (ownTransaction is not null)
-        {
-            await ownTransaction.CommitAsync(cancellationToken);
-        }
     }
 }

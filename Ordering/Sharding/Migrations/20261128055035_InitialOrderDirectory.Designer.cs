@@ -11,7 +11,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 namespace AspireShop.Ordering.Sharding.Migrations
 {
-    [DbContext(typeof(OrderDirectoryDbContext))]
+    [DbContext(typeof(OrderShardMapDbContext))]
     [Migration("20261128055035_InitialOrderDirectory")]
     partial class InitialOrderDirectory
     {

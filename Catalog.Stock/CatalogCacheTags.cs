@@ -1,8 +1,9 @@
-namespace AspireShop.Contracts;
+namespace AspireShop.Catalog.Stock;
 
 /// <summary>
 /// Tags of the catalog's HybridCache entries: an entry carries the tag of everything it shows, and whatever changes
-/// that data (Catalog.Api's admin writes, Ordering.Worker's stock reservations) invalidates the tags it touches.
+/// that data (Catalog.Api's admin writes, and Ordering.Worker's stock reservations through
+/// <see cref="CatalogCacheInvalidation"/>) invalidates the tags it touches.
 /// </summary>
 public static class CatalogCacheTags
 {

@@ -1,9 +1,8 @@
 using AspireShop.Contracts;
-using AspireShop.Ordering.Sharding;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace AspireShop.Ordering.Catalog;
+namespace AspireShop.Catalog.Stock;
 
 /// <summary>A product as an order records it: name and price as the catalog has them now.</summary>
 public sealed record ProductPrice(int Id, string Name, decimal Price);
@@ -24,13 +23,14 @@ public sealed record StockLedgerView(IReadOnlyDictionary<int, int> Stock, IReadO
 public sealed record OrderLines(Guid OrderId, IReadOnlyList<(int ProductId, int Quantity)> Lines);
 
 /// <summary>
-/// What ordering reads and changes in the catalog's primary: prices for order intake, and stock with its reservation
-/// ledger for order processing. The one place outside Catalog.Api that names the catalog's products table; both run
-/// on the catalog database's data source that <see cref="OrderShardRegistration.AddOrderShards"/> registers.
+/// What the order pipeline reads and changes in the catalog's primary: prices for order intake, and stock with its
+/// reservation ledger for order processing. The one place outside Catalog.Api that names the catalog's tables; it runs
+/// on the keyed <c>catalogdb</c> data source the service registers.
 /// </summary>
-public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)] NpgsqlDataSource catalog, TimeProvider clock)
+public sealed class CatalogStock([FromKeyedServices(ResourceNames.CatalogDb)] NpgsqlDataSource catalog, TimeProvider clock)
 {
-    private const string ProductsTable = "products";
+    private const string ProductsTable = CatalogTables.Products;
+    private const string StockReservationsTable = CatalogTables.StockReservations;
 
     /// <summary>The products that exist among <paramref name="ids"/>, by id; a missing id is not in the catalog.</summary>
     public async Task<Dictionary<int, ProductPrice>> PricesAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
@@ -69,7 +69,7 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
         {
             BatchCommands =
             {
-                new($"""SELECT "OrderId", "Reserved", "RejectionReason" FROM {OrderDirectoryDbContext.Tables.StockReservations} WHERE "OrderId" = ANY($1)""")
+                new($"""SELECT "OrderId", "Reserved", "RejectionReason" FROM {StockReservationsTable} WHERE "OrderId" = ANY($1)""")
                 {
                     Parameters = { new() { Value = orders.Select(o => o.OrderId).Where(id => !claimed.Contains(id)).ToArray() } },
                 },
@@ -116,7 +116,7 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
     {
         await using var claim = new NpgsqlCommand(
             $"""
-            INSERT INTO {OrderDirectoryDbContext.Tables.StockReservations} ("OrderId", "Reserved", "DecidedAt")
+            INSERT INTO {StockReservationsTable} ("OrderId", "Reserved", "DecidedAt")
             SELECT id, false, $2 FROM unnest($1::uuid[]) AS id ORDER BY id
             ON CONFLICT DO NOTHING RETURNING "OrderId"
             """, connection, transaction)
@@ -182,7 +182,7 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
                     Parameters = { new() { Value = taken.Keys.ToArray() }, new() { Value = taken.Values.ToArray() } },
                 },
                 new($"""
-                    UPDATE {OrderDirectoryDbContext.Tables.StockReservations} r SET "Reserved" = d.reserved, "RejectionReason" = d.reason
+                    UPDATE {StockReservationsTable} r SET "Reserved" = d.reserved, "RejectionReason" = d.reason
                     FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS d(order_id, reserved, reason) WHERE r."OrderId" = d.order_id
                     """)
                 {
@@ -229,7 +229,7 @@ public sealed class CatalogProducts([FromKeyedServices(ResourceNames.CatalogDb)]
             BatchCommands =
             {
                 new($"""SELECT "Id", "AvailableStock" FROM {ProductsTable} WHERE "Id" = ANY($1)""") { Parameters = { new() { Value = productIds.ToArray() } } },
-                new($"""SELECT "OrderId", "Reserved" FROM {OrderDirectoryDbContext.Tables.StockReservations} WHERE "OrderId" = ANY($1)""")
+                new($"""SELECT "OrderId", "Reserved" FROM {StockReservationsTable} WHERE "OrderId" = ANY($1)""")
                 {
                     Parameters = { new() { Value = orderIds.ToArray() } },
                 },

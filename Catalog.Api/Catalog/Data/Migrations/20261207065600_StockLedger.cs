@@ -1,0 +1,41 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Catalog.Api.Catalog.Data.Migrations
+{
+    /// <inheritdoc />
+    public partial class StockLedger : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            // The ledger lived beside the order shard map (sharding.stock_reservations, made by Ordering.Api's
+            // migrations) until the catalog took it over. A database that has it keeps its rows, moved here whole in
+            // this transaction, so an order decided before the upgrade is never reserved twice; Ordering's own
+            // migration leaves the old table to this one for that reason.
+            migrationBuilder.Sql("""
+                DO $$
+                BEGIN
+                    IF to_regclass('sharding.stock_reservations') IS NOT NULL THEN
+                        ALTER TABLE sharding.stock_reservations SET SCHEMA public;
+                    ELSE
+                        CREATE TABLE public.stock_reservations (
+                            "OrderId" uuid NOT NULL,
+                            "Reserved" boolean NOT NULL,
+                            "RejectionReason" character varying(200),
+                            "DecidedAt" timestamp with time zone NOT NULL,
+                            CONSTRAINT "PK_stock_reservations" PRIMARY KEY ("OrderId"));
+                    END IF;
+                END $$;
+                """);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "stock_reservations");
+        }
+    }
+}
