@@ -59,12 +59,67 @@ public sealed class ProcessDataRoot : IDisposable
             return (preferred, null);
         }
 
-        // One folder per clone, so two clones can run side by side, and the same one on every run.
-        var clone = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(repositoryRoot)))[..12];
-        var fallback = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"aspireshop-{clone}", "data");
+        var fallbackHome = FallbackFolder(repositoryRoot);
+        ClaimPrivateFolder(fallbackHome, postgres);
+        var fallback = System.IO.Path.Combine(fallbackHome, "data");
         postgres.EnsureCanWriteUnder(fallback);
         return (fallback,
             $"the '{postgres.UserName}' user, which runs PostgreSQL, cannot reach {preferred} (a parent folder is private), so the data goes to {fallback}; choose another folder with --Infrastructure:DataRoot=<path>.");
+    }
+
+    /// <summary>
+    /// The folder under the system's temporary folder that holds a clone's data when PostgreSQL's account cannot reach
+    /// the clone: one per clone, so two clones can run side by side, and the same one on every run.
+    /// </summary>
+    public static string FallbackFolder(string repositoryRoot)
+        => System.IO.Path.Combine(
+            System.IO.Path.GetTempPath(), $"aspireshop-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(repositoryRoot)))[..12]}");
+
+    /// <summary>
+    /// The temporary folder is shared with every local user, and its name can be guessed: the fallback folder is made
+    /// private (0700) to the account that runs PostgreSQL, and one that is already there is used only when it is a real
+    /// folder of this user's or that account's. A symbolic link, or a folder of anyone else's, could hand the servers'
+    /// data, passwords included, to another user, or have the AppHost empty a folder it does not own.
+    /// </summary>
+    private static void ClaimPrivateFolder(string folder, ServiceAccount postgres)
+    {
+        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        var entry = new DirectoryInfo(folder);
+        if (!entry.Exists && entry.LinkTarget is null && !File.Exists(folder))
+        {
+            Directory.CreateDirectory(folder, Private);
+        }
+
+        entry.Refresh();
+        if (entry.LinkTarget is not null || !entry.Exists)
+        {
+            throw new LocalProcessSetupException(
+                $"{folder} is {(entry.LinkTarget is not null ? $"a symbolic link (to {entry.LinkTarget})" : "not a folder")}, where the data folder was to be made; remove it, or choose a folder with --Infrastructure:DataRoot=<path>.");
+        }
+
+        var owner = OwnerOf(folder);
+        if (owner != Environment.UserName && owner != postgres.UserName)
+        {
+            throw new LocalProcessSetupException(
+                $"{folder} belongs to the user '{owner}', not to this AppHost's user or the account that runs PostgreSQL; remove it, or choose a folder with --Infrastructure:DataRoot=<path>.");
+        }
+
+        File.SetUnixFileMode(folder, Private);
+        if (postgres.IsSwitched && owner != postgres.UserName)
+        {
+            ToolRunner.RunAsync("chown", [$"{postgres.UserName}:", folder], logger: null).GetAwaiter().GetResult();
+        }
+    }
+
+    private static string OwnerOf(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["--format=%U", path])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var owner = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return owner;
     }
 
     /// <summary>Releases the lock when the application is disposed (a test host may start another one in-process).</summary>

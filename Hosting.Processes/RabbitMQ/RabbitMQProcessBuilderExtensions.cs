@@ -29,7 +29,8 @@ public static class RabbitMQProcessBuilderExtensions
         var mapper = new ErlangPortMapperResource($"{name}-epmd", binaries.Epmd, dataRoot.Path);
         var epmd = builder.AddResource(mapper)
             .WithLocalTcpEndpoint(ErlangPortMapperResource.EndpointName)
-            .WithArgs("-port", mapper.Endpoint.Property(EndpointProperty.TargetPort))
+            // Loopback only: the node registers with it locally, and nothing else has to find the node.
+            .WithArgs("-port", mapper.Endpoint.Property(EndpointProperty.TargetPort), "-address", "127.0.0.1")
             .WithEnvironment(ProcessDataRoot.MarkerVariable, dataRoot.Path)
             .WithHealthCheck(AddTcpCheck(builder, mapper))
             .WithStartupHealthPolling();
@@ -62,10 +63,12 @@ public static class RabbitMQProcessBuilderExtensions
                 // Must be set: the default (AMQP port + 20000) is out of range for the high ports allocated here.
                 env["RABBITMQ_DIST_PORT"] = resource.DistributionEndpoint.Property(EndpointProperty.TargetPort);
                 env["ERL_EPMD_PORT"] = epmdPort;
-                // No epmd daemon of its own (see ErlangPortMapperResource), and no busy-waiting schedulers: on a
-                // small machine shared with the database and the services, spinning Erlang schedulers take CPU
-                // the others need (RabbitMQ's own advice for shared hosts).
-                env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-start_epmd false +sbwt none +sbwtdcpu none +sbwtdio none";
+                // No epmd daemon of its own (see ErlangPortMapperResource); the distribution port (how Erlang nodes
+                // and RabbitMQ's CLI talk to the node) on loopback only, as every other port of the node; and no
+                // busy-waiting schedulers: on a small machine shared with the database and the services, spinning
+                // Erlang schedulers take CPU the others need (RabbitMQ's own advice for shared hosts).
+                env["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] =
+                    "-start_epmd false -kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none";
                 // Makes the script exec the Erlang VM instead of forking it, so stopping the resource stops the node.
                 env["RUNNING_UNDER_SYSTEMD"] = "true";
                 env["RABBITMQ_CONF_ENV_FILE"] = Path.Combine(resource.DataDirectory, "rabbitmq-env.conf");

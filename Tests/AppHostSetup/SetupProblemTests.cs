@@ -141,6 +141,9 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
             Assert.True(Directory.Exists(path));
             Assert.Contains(path, notice);
             Assert.Equal(path, ProcessDataRoot.Locate(configured: null, clone).Path); // the same folder on every run
+            var fallback = ProcessDataRoot.FallbackFolder(clone);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(fallback));
+            Assert.Equal("postgres", OwnerOf(fallback));
 
             var refused = Assert.Throws<LocalProcessSetupException>(() => ProcessDataRoot.Locate(Path.Combine(home, "data"), clone));
             Assert.Contains("cannot reach", refused.Message);
@@ -149,6 +152,66 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
         {
             Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
         }
+    }
+
+    [Fact]
+    public void AFallbackFolderSomeoneElseCouldHaveMadeIsRefused()
+    {
+        if (Environment.UserName != "root")
+        {
+            output.WriteLine($"Ran as {Environment.UserName}: the data never moves to /tmp for this user, so there is nothing to plant; a run as root (CI's) checks it.");
+            return;
+        }
+
+        var home = Path.Combine(_dataRoot, "private-home");
+        Directory.CreateDirectory(home);
+        File.SetUnixFileMode(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var clone = Path.Combine(home, "clone");
+        var fallback = ProcessDataRoot.FallbackFolder(clone);
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_dataRoot, "someone-elses")).FullName;
+        try
+        {
+            // Another user plants a link at the name this clone's data would get, pointing at a folder of theirs.
+            File.CreateSymbolicLink(fallback, elsewhere);
+            var linked = Assert.Throws<LocalProcessSetupException>(() => ProcessDataRoot.Locate(configured: null, clone));
+            Assert.Contains("symbolic link", linked.Message);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere));
+
+            // ... or a real folder, owned by them.
+            File.Delete(fallback);
+            Directory.CreateDirectory(fallback);
+            Chown("nobody", fallback);
+            var foreign = Assert.Throws<LocalProcessSetupException>(() => ProcessDataRoot.Locate(configured: null, clone));
+            Assert.Contains("belongs to the user 'nobody'", foreign.Message);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(fallback));
+        }
+        finally
+        {
+            if (File.Exists(fallback) || Directory.Exists(fallback))
+            {
+                if (new FileInfo(fallback).LinkTarget is not null)
+                {
+                    File.Delete(fallback);
+                }
+                else
+                {
+                    Directory.Delete(fallback, recursive: true);
+                }
+            }
+        }
+    }
+
+    private static string OwnerOf(string path) => RunTool("stat", "--format=%U", path).Trim();
+
+    private static void Chown(string user, string path) => RunTool("chown", user, path);
+
+    private static string RunTool(string program, params string[] arguments)
+    {
+        using var tool = Process.Start(new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true })!;
+        var printed = tool.StandardOutput.ReadToEnd();
+        tool.WaitForExit();
+        Assert.True(tool.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited with {tool.ExitCode}");
+        return printed;
     }
 
     [Fact]
