@@ -10,10 +10,12 @@ graph_healthy() { curl -s --max-time 1 "$1/health" 2>/dev/null | grep -q '"statu
 
 graph_servers_left() { grep -lsa "ASPIRESHOP_DATA_ROOT=$graph_data_root" /proc/[0-9]*/environ 2>/dev/null | wc -l; }
 
-# graph_start LOG [AppHost arguments...]: returns once every service answers Healthy (fails after 180 s).
+# graph_start LOG [AppHost arguments...]: returns once every service answers Healthy (fails after 180 s). When
+# graph_signing_key is set, the graph signs buyer tokens with it: it goes to the AppHost in its environment, which only
+# this user (and root) can read, never on a command line, which every local user can.
 graph_start() {
   local log=$1; shift
-  DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true \
+  env DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true ${graph_signing_key:+"Parameters__buyer-token-signing-key=$graph_signing_key"} \
     dotnet run -c "${GRAPH_CONFIGURATION:-Debug}" --project AppHost/AppHost.csproj --no-build --launch-profile http -- "$@" >"$log" 2>&1 &
   graph_pid=$!
   local deadline=$(( $(date +%s) + 180 )) url
@@ -74,17 +76,21 @@ graph_shards_sql() {
 # graph_shards_count SQL: the sum of a count query run on every order shard.
 graph_shards_count() { graph_shards_sql "$1" | awk '{ n += $1 } END { print n + 0 }'; }
 
-# graph_buyer_tokens KEY COUNT FILE: HS256 buyer tokens as Web.Blazor issues them (issuer aspireshop-web, audience
-# aspireshop-orders), one per buyer, signed with the buyer-token-signing-key the graph was started with.
+# graph_buyer_tokens COUNT FILE: HS256 buyer tokens as Web.Blazor issues them (issuer aspireshop-web, audience
+# aspireshop-orders), one per buyer, signed with graph_signing_key, which reaches the signer in its environment.
 graph_buyer_tokens() {
-  local key=$1 count=$2 file=$3 header payload signature expires
-  b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
-  header=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
-  expires=$(( $(date +%s) + 3600 ))
-  : >"$file"
-  for i in $(seq 1 "$count"); do
-    payload=$(printf '{"iss":"aspireshop-web","aud":"aspireshop-orders","sub":"load-buyer-%d","exp":%d}' "$i" "$expires" | b64url)
-    signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -hmac "$key" -binary | b64url)
-    echo "$header.$payload.$signature" >>"$file"
-  done
+  SIGNING_KEY=$graph_signing_key python3 - "$1" "$2" <<'PY'
+import base64, hashlib, hmac, json, os, sys, time
+count, path = int(sys.argv[1]), sys.argv[2]
+key = os.environ["SIGNING_KEY"].encode()
+b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+expires = int(time.time()) + 3600
+with open(path, "w") as tokens:
+    for i in range(1, count + 1):
+        payload = b64(json.dumps({"iss": "aspireshop-web", "aud": "aspireshop-orders", "sub": f"load-buyer-{i}", "exp": expires},
+                                 separators=(",", ":")).encode())
+        signature = b64(hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+        tokens.write(f"{header}.{payload}.{signature}\n")
+PY
 }

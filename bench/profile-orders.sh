@@ -11,16 +11,16 @@ dotnet build -c Release AspireShop.sln --nologo -v q -clp:ErrorsOnly
 source bench/graph.sh
 export GRAPH_CONFIGURATION=Release
 trap graph_stop EXIT
-key=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
+graph_signing_key=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
 tokens=$(mktemp)
 args=""
 for service in catalog-api ordering-api ordering-worker web-blazor; do
   args="$args --Services:$service:OTEL_TRACES_SAMPLER=parentbased_traceidratio --Services:$service:OTEL_TRACES_SAMPLER_ARG=0.01"
 done
-graph_start /tmp/profile-apphost.log --Scale:Topology=ScaleOut --Parameters:buyer-token-signing-key="$key" \
+graph_start /tmp/profile-apphost.log --Scale:Topology=ScaleOut \
   --Services:ordering-api:RateLimiting:AnonymousPerSecond=100000000 --Services:ordering-api:RateLimiting:AuthenticatedPerSecond=100000000 $args
 orders_api=$(graph_service_url Ordering.Api)
-graph_buyer_tokens "$key" 500 "$tokens"
+graph_buyer_tokens 500 "$tokens"
 WRK_CONNECTIONS=128 wrk -t2 -c128 -d45s -s bench/orders.lua "$orders_api" -- "$tokens" 700 > /tmp/profile-wrk.txt &
 wrk_pid=$!
 sleep 12

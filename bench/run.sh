@@ -61,7 +61,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-key=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
+graph_signing_key=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)
 tokens=$(mktemp)
 buyers_sql=""
 
@@ -74,7 +74,7 @@ fail() {
 # buyer_tokens: signs the load's 500 buyer tokens, and keeps their buyers (the tokens' subjects, which the API stores
 # as the orders' BuyerId) as an SQL array, to find the run's orders by.
 buyer_tokens() {
-  graph_buyer_tokens "$key" 500 "$tokens"
+  graph_buyer_tokens 500 "$tokens"
   buyers_sql=$(python3 -c '
 import base64, json, sys
 def subject(token):
@@ -216,7 +216,7 @@ database_work() {
 # would throttle it.
 start_graph() {
   # The scale-out shape (two of each service, two order shards) that the published numbers were measured on.
-  graph_start /tmp/bench-run-apphost.log --Scale:Topology=ScaleOut --Parameters:buyer-token-signing-key="$key" \
+  graph_start /tmp/bench-run-apphost.log --Scale:Topology=ScaleOut \
     --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 --Services:catalog-api:RateLimiting:AuthenticatedPerSecond=100000000 \
     --Services:ordering-api:RateLimiting:AnonymousPerSecond=100000000 --Services:ordering-api:RateLimiting:AuthenticatedPerSecond=100000000 \
     --Services:web-blazor:RateLimiting:PerClientPerSecond=100000000 --Services:web-blazor:RateLimiting:NewBuyersPerSecond=100000000 \

@@ -8,7 +8,7 @@ namespace Tests.Unit.Architecture;
 /// </summary>
 public sealed partial class DataOwnershipTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = RepositoryRoot.Path;
 
     public static TheoryData<string> Rows() => [.. OwnershipRows().Select(row => row.Data)];
 
@@ -96,17 +96,6 @@ public sealed partial class DataOwnershipTests
                 .Select(file => (Path.GetFileName(directory), file)));
 
     private static string Relative(string file) => Path.GetRelativePath(Root, file);
-
-    private static string FindRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "AspireShop.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("The tests run outside the repository.");
-    }
 
     [GeneratedRegex(@"\b(SELECT|INSERT|UPDATE|DELETE)\b|\.ToTable\(")]
     private static partial Regex SqlOrMapping();
