@@ -159,5 +159,15 @@ catch (Exception problem) when (problem is AppHostSetupException or LocalProcess
     return 2;
 }
 
-builder.Build().Run();
+// Disposed however the run ends: that is where the servers of a run stopped while it started are ended (ServerExitWait).
+await using var app = builder.Build();
+try
+{
+    await app.RunAsync();
+}
+catch (OperationCanceledException)
+{
+    // Stopped (Ctrl+C) while it started: a stop, not a failure.
+}
+
 return 0;

@@ -216,11 +216,7 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
 
     [Fact]
     public async Task AStoppedAppHostReturnsOnlyOnceEveryServerItStartedHasExited()
-    {
-        using var appHost = StartAppHost();
-        var stdout = appHost.StandardOutput.ReadToEndAsync();
-        var stderr = appHost.StandardError.ReadToEndAsync();
-        try
+        => await StopAndExpectNoServerLeftAsync(async appHost =>
         {
             // Up: every service answers healthy at the address its launch profile gives it (the site, Catalog.Api, the
             // worker, Ordering.Api), so every resource has been started and the AppHost has finished starting.
@@ -247,8 +243,31 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
             Assert.True(healthy, "the shop did not come up");
             var servers = BackingProcesses.Using(_dataRoot).Select(p => p.Name).ToHashSet();
             Assert.True(servers.IsSupersetOf(["postgres", "redis-server", "beam.smp"]), $"the servers are not running: {string.Join(", ", servers)}");
+        });
 
-            // As Ctrl+C in scripts/run-shop.sh stops it (SIGINT is ignored without a terminal; both stop the host).
+    [Fact]
+    public async Task AnAppHostStoppedWhileItStartsReturnsOnlyOnceEveryServerItStartedHasExited()
+        => await StopAndExpectNoServerLeftAsync(async appHost =>
+        {
+            // Stopped while it starts: the first servers run, the services have not answered yet.
+            var starting = await Eventually.UntilAsync(
+                () => BackingProcesses.Using(_dataRoot).Any(p => p.Name == "postgres"),
+                running => running || appHost.HasExited, ExitWait, TimeSpan.FromMilliseconds(50));
+            Assert.True(starting, "no server started");
+        });
+
+    /// <summary>
+    /// Starts the AppHost, waits for <paramref name="moment"/>, stops it as Ctrl+C in scripts/run-shop.sh does (SIGINT
+    /// is ignored without a terminal; both stop the host), and expects no server of the run left once it has returned.
+    /// </summary>
+    private async Task StopAndExpectNoServerLeftAsync(Func<Process, Task> moment)
+    {
+        using var appHost = StartAppHost();
+        var stdout = appHost.StandardOutput.ReadToEndAsync();
+        var stderr = appHost.StandardError.ReadToEndAsync();
+        try
+        {
+            await moment(appHost);
             using (var terminate = Process.Start("kill", ["-TERM", appHost.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await terminate.WaitForExitAsync();
