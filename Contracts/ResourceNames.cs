@@ -6,7 +6,7 @@ namespace AspireShop.Contracts;
 /// </summary>
 public static class ResourceNames
 {
-    /// <summary>The catalog's primary database; it also holds the order directory (shard map, stock reservations).</summary>
+    /// <summary>The catalog's primary database (products, stock and its ledger); it also holds the order shard map.</summary>
     public const string CatalogDb = "catalogdb";
 
     /// <summary>The catalog's streaming read replicas.</summary>

@@ -13,8 +13,8 @@ namespace Ordering.Api.Orders;
 public static class OrderIntakeServices
 {
     /// <summary>
-    /// Order intake: the order shards and their map, the order directory in the catalog database (migrated here, as
-    /// the schema's owner), prices from the catalog, the outbox relays to the broker, buyer authentication, and what the
+    /// Order intake: the order shards and their map in the catalog database (migrated here, as the schema's owner),
+    /// prices from the catalog (Catalog.Stock), the outbox relays to the broker, buyer authentication, and what the
     /// operator's endpoints use (the order audit, bucket moves).
     /// </summary>
     public static IHostApplicationBuilder AddOrderIntake(this IHostApplicationBuilder builder)

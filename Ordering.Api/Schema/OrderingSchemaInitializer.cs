@@ -5,7 +5,7 @@ using Polly.Registry;
 namespace Ordering.Api.Schema;
 
 /// <summary>
-/// Ordering.Api owns the ordering schema: when it starts it migrates the order directory (in the catalog database) and
+/// Ordering.Api owns the ordering schema: when it starts it migrates the order shard map (in the catalog database) and
 /// every order shard, and writes the first shard map (<see cref="OrderShardSetup"/>). Ordering.Worker waits for this
 /// service to be healthy, which it is only once this is done.
 /// </summary>

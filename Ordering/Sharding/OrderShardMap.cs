@@ -82,8 +82,9 @@ public static class OrderShardRegistration
 {
     /// <summary>
     /// Every order shard this service is given (connection strings <c>ordersdb-shard1</c>, <c>ordersdb-shard2</c>, ...
-    /// numbered from 1 without gaps), each with Aspire's Npgsql client (health check, traces, metrics), and the order
-    /// directory in the catalog database (<c>catalogdb</c>, keyed by that name): the shard map and stock reservations.
+    /// numbered from 1 without gaps), each with Aspire's Npgsql client (health check, traces, metrics), and the catalog
+    /// database's data source (<c>catalogdb</c>, keyed by that name), where the shard map is and where Catalog.Stock
+    /// reserves stock.
     /// </summary>
     public static IHostApplicationBuilder AddOrderShards(this IHostApplicationBuilder builder)
     {
