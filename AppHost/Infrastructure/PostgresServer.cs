@@ -46,13 +46,10 @@ public abstract class PostgresServer
     public abstract IResourceBuilder<IResourceWithConnectionString> AddReadReplicas(
         string name, string databaseName, int standbys, Action<IResourceBuilder<PostgresProcessResource>>? configureLocal = null);
 
-    private static IResourceBuilder<IResourceWithConnectionString> AsConnectionString<T>(IResourceBuilder<T> resource) where T : IResourceWithConnectionString
-        => resource.ApplicationBuilder.CreateResourceBuilder<IResourceWithConnectionString>(resource.Resource);
-
     internal sealed class InContainer(IResourceBuilder<PostgresServerResource> container) : PostgresServer
     {
         public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name, string databaseName)
-            => AsConnectionString(container.AddDatabase(name, databaseName));
+            => container.AddDatabase(name, databaseName).AsConnectionString();
 
         public override IResourceBuilder<IResourceWithConnectionString> AddReadReplicas(
             string name, string databaseName, int standbys, Action<IResourceBuilder<PostgresProcessResource>>? configureLocal = null)
@@ -71,7 +68,7 @@ public abstract class PostgresServer
     internal sealed class AsLocalProcess(IResourceBuilder<PostgresProcessResource> process) : PostgresServer
     {
         public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name, string databaseName)
-            => AsConnectionString(process.AddDatabase(name, databaseName));
+            => process.AddDatabase(name, databaseName).AsConnectionString();
 
         public override IResourceBuilder<IResourceWithConnectionString> AddReadReplicas(
             string name, string databaseName, int standbys, Action<IResourceBuilder<PostgresProcessResource>>? configureLocal = null)

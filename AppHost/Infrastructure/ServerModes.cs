@@ -42,12 +42,12 @@ public static class ServerModes
     {
         if (infrastructure.RunsLocalProcesses)
         {
-            return AsConnectionString(Configure(redis.RunAsLocalProcess(), configureLocal));
+            return Configure(redis.RunAsLocalProcess(), configureLocal).AsConnectionString();
         }
 
         return infrastructure.Mode is InfrastructureMode.External
             ? redis.RemoveFromModel().AddConnectionString(redis.Resource.Name)
-            : AsConnectionString(redis);
+            : redis.AsConnectionString();
     }
 
     /// <summary>RabbitMQ; <paramref name="configureLocal"/> is applied when it runs as a local process.</summary>
@@ -56,12 +56,12 @@ public static class ServerModes
     {
         if (infrastructure.RunsLocalProcesses)
         {
-            return AsConnectionString(Configure(rabbitMQ.RunAsLocalProcess(), configureLocal));
+            return Configure(rabbitMQ.RunAsLocalProcess(), configureLocal).AsConnectionString();
         }
 
         return infrastructure.Mode is InfrastructureMode.External
             ? rabbitMQ.RemoveFromModel().AddConnectionString(rabbitMQ.Resource.Name)
-            : AsConnectionString(rabbitMQ.WithManagementPlugin());
+            : rabbitMQ.WithManagementPlugin().AsConnectionString();
     }
 
     // An existing server is not started or deployed; the parameters made for the container were never in the model.
@@ -77,6 +77,7 @@ public static class ServerModes
         return server;
     }
 
-    private static IResourceBuilder<IResourceWithConnectionString> AsConnectionString<T>(IResourceBuilder<T> server) where T : IResourceWithConnectionString
+    /// <summary>The server or database as what a service references and waits for, whichever way it runs.</summary>
+    internal static IResourceBuilder<IResourceWithConnectionString> AsConnectionString<T>(this IResourceBuilder<T> server) where T : IResourceWithConnectionString
         => server.ApplicationBuilder.CreateResourceBuilder<IResourceWithConnectionString>(server.Resource);
 }
