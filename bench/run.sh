@@ -14,7 +14,9 @@
 #          backlog drain (workers paused while BACKLOG orders queue, then resumed), its orders matched too.
 # scaling  the read mix through the orchestrator's proxy (which spreads connections over replicas) with Catalog.Api
 #          at 1 and 2 replicas, cache on and off; then orders flat out with 1 and 2 order shards: six graph starts.
-# orders   the order pipeline at rising rates (ORDER_RATES) on one graph: POSTs answered, orders matched by identity,
+# orders   the order pipeline at rising rates (ORDER_RATES; "max" is a closed loop at the limit, 2 x CONNECTIONS
+#          connections each sending its next order as soon as the last is answered) on one graph of ORDER_TOPOLOGY
+#          (ScaleOut or Lean): POSTs answered, orders matched by identity,
 #          orders decided per second end to end, CPU ms per order (the whole machine, then by program), statements and
 #          commits per order; the highest rate it keeps up with.
 # soak     SOAK_MINUTES of the read mix, the shop front and orders together; every service process's memory (RSS) at
@@ -36,7 +38,7 @@
 # run is decided and its mail sent, over the orders stored; bench/cpu-share.sh also splits it by program, counting the
 # processes that start or end inside the window (PostgreSQL backends, wrk, psql) through the parents that reap them.
 #
-# Settings: WARMUP=30 DURATION=30 THREADS=2 CONNECTIONS=32 ORDER_RATE=40 ORDER_RATES="100 250 500 1000"
+# Settings: WARMUP=30 DURATION=30 THREADS=2 CONNECTIONS=32 ORDER_RATE=40 ORDER_RATES="100 250 500 1000" ORDER_TOPOLOGY=ScaleOut
 # BACKLOG=5000 SOAK_MINUTES=10
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +46,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-all}
 warmup=${WARMUP:-30}; duration=${DURATION:-30}
 threads=${THREADS:-2}; connections=${CONNECTIONS:-32}
-order_rate=${ORDER_RATE:-40}; order_rates=${ORDER_RATES:-100 250 500 1000}; backlog=${BACKLOG:-5000}; soak_minutes=${SOAK_MINUTES:-10}
+order_rate=${ORDER_RATE:-40}; order_rates=${ORDER_RATES:-100 250 500 1000}; order_topology=${ORDER_TOPOLOGY:-ScaleOut}; backlog=${BACKLOG:-5000}; soak_minutes=${SOAK_MINUTES:-10}
 export WRK_CONNECTIONS=$connections
 
 scripts/prerequisites.sh wrk postgresql-client
@@ -448,12 +450,12 @@ scaling() {
 orders() {
   local out notes cpu cpu_state row records rate since prefix work_before work_after decided per_second percentiles work
   out=$(mktemp); notes=$(mktemp); cpu=$(mktemp); cpu_state=$(mktemp); row=$(mktemp)
-  start_graph
+  start_graph --Scale:Topology="$order_topology"
   buyer_tokens
   sql "UPDATE products SET \"AvailableStock\" = 10000000" >/dev/null
   {
-    echo "Command: \`ORDER_RATES=\"$order_rates\" WARMUP=$warmup DURATION=$duration bench/run.sh orders\`; per rate, bench/orders.lua paced with" \
-      "wrk -t$threads -c$(( connections * 4 )) for $(( warmup + duration )) s, then the orders still undecided (and their mail) waited out."
+    echo "Command: \`ORDER_RATES=\"$order_rates\" ORDER_TOPOLOGY=$order_topology WARMUP=$warmup DURATION=$duration bench/run.sh orders\`; per rate, bench/orders.lua paced with" \
+      "wrk -t$threads -c$(( connections * 4 )) for $(( warmup + duration )) s (\"max\": a closed loop, wrk -t$threads -c$(( connections * 2 )) unpaced), then the orders still undecided (and their mail) waited out."
     echo "Machine: $(machine)."
     echo
     echo "| offered/s | POST answered/s | POST p50 / p99 | errors | orders: 202 / stored / lost / extra / doubled | decided/s end to end | submit to decision p50 / p90 / p99 | CPU ms per order: whole machine (Ordering.Api, Ordering.Worker, postgres, RabbitMQ, dashboard, run.sh with wrk and psql, other) | statements / commits per order |"
@@ -462,8 +464,13 @@ orders() {
       since=$(sql "SELECT now()"); prefix=$(run_prefix orders-$rate); records=$(mktemp)
       work_before=$(database_work)
       bench/cpu-share.sh begin "$cpu_state"
-      ORDERS_RUN=$prefix ORDERS_RECORD=$records \
-        paced "orders paced to $rate/s" "$orders_api" bench/orders.lua "$tokens" "$rate" >"$row"
+      if [ "$rate" = max ]; then
+        ORDERS_RUN=$prefix ORDERS_RECORD=$records connections=$(( connections * 2 )) \
+          measure "orders in a closed loop" "$orders_api" bench/orders.lua "$tokens" >"$row"
+      else
+        ORDERS_RUN=$prefix ORDERS_RECORD=$records \
+          paced "orders paced to $rate/s" "$orders_api" bench/orders.lua "$tokens" "$rate" >"$row"
+      fi
       wait_drained "$since" "$prefix"
       bench/cpu-share.sh end "$cpu_state" >"$cpu"
       work_after=$(database_work)
