@@ -1,11 +1,5 @@
 using Ordering.Api.Operations;
 using Ordering.Api.Orders;
-using Ordering.Api.Sharding;
-
-if (ShardsCommand.IsInvocation(args))
-{
-    return await ShardsCommand.RunAsync(args);
-}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,4 +16,3 @@ app.MapOperationsApi();
 app.MapDefaultEndpoints();
 
 app.Run();
-return 0;

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AspireShop.Ordering.Data.Migrations
 {
     [DbContext(typeof(OrderingDbContext))]
-    [Migration("20261128012321_OrderProcessingInbox")]
-    partial class OrderProcessingInbox
+    [Migration("20261207105920_OrdersDistributedByBuyer")]
+    partial class OrdersDistributedByBuyer
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -28,28 +28,48 @@ namespace AspireShop.Ordering.Data.Migrations
 
             modelBuilder.Entity("AspireShop.Ordering.Data.InboxMessage", b =>
                 {
+                    b.Property<string>("BuyerId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<Guid>("MessageId")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("ProcessedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("MessageId");
+                    b.HasKey("BuyerId", "MessageId");
 
                     b.ToTable("inbox", "ordering");
                 });
 
-            modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
+            modelBuilder.Entity("AspireShop.Ordering.Data.MailOwed", b =>
                 {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
-
                     b.Property<string>("BuyerId")
-                        .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<Guid>("OrderId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("BuyerId", "OrderId");
+
+                    b.HasIndex("DecidedAt");
+
+                    b.ToTable("mail_owed", "ordering");
+                });
+
+            modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
+                {
+                    b.Property<string>("BuyerId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("BuyerName")
                         .IsRequired()
@@ -69,6 +89,9 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<DateTimeOffset?>("MailSentAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("RejectionReason")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
@@ -85,7 +108,7 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasPrecision(12, 2)
                         .HasColumnType("numeric(12,2)");
 
-                    b.HasKey("Id");
+                    b.HasKey("BuyerId", "Id");
 
                     b.HasIndex("BuyerId", "IdempotencyKey")
                         .IsUnique();
@@ -93,10 +116,16 @@ namespace AspireShop.Ordering.Data.Migrations
                     b.HasIndex("BuyerId", "SubmittedAt");
 
                     b.ToTable("orders", "ordering");
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 50);
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.OrderLine", b =>
                 {
+                    b.Property<string>("BuyerId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<Guid>("OrderId")
                         .HasColumnType("uuid");
 
@@ -115,27 +144,25 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasPrecision(10, 2)
                         .HasColumnType("numeric(10,2)");
 
-                    b.HasKey("OrderId", "ProductId");
+                    b.HasKey("BuyerId", "OrderId", "ProductId");
 
                     b.ToTable("order_lines", "ordering");
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.OutboxMessage", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
+                    b.Property<string>("BuyerId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
-
-                    b.Property<Guid>("MessageId")
-                        .HasColumnType("uuid");
 
                     b.Property<string>("Payload")
                         .IsRequired()
@@ -153,22 +180,31 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
-                    b.HasKey("Id");
+                    b.HasKey("BuyerId", "MessageId");
 
-                    b.HasIndex("Id")
+                    b.HasIndex("MessageId")
                         .HasDatabaseName("IX_outbox_pending")
                         .HasFilter("\"SentAt\" IS NULL");
 
-                    b.HasIndex("MessageId")
-                        .IsUnique();
-
                     b.ToTable("outbox", "ordering");
+                });
+
+            modelBuilder.Entity("AspireShop.Ordering.Data.MailOwed", b =>
+                {
+                    b.HasOne("AspireShop.Ordering.Data.Order", null)
+                        .WithOne("MailOwed")
+                        .HasForeignKey("AspireShop.Ordering.Data.MailOwed", "BuyerId", "OrderId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
                     b.OwnsOne("AspireShop.Ordering.Data.ShippingAddress", "ShippingAddress", b1 =>
                         {
+                            b1.Property<string>("OrderBuyerId")
+                                .HasColumnType("character varying(100)");
+
                             b1.Property<Guid>("OrderId")
                                 .HasColumnType("uuid");
 
@@ -192,12 +228,12 @@ namespace AspireShop.Ordering.Data.Migrations
                                 .HasMaxLength(200)
                                 .HasColumnType("character varying(200)");
 
-                            b1.HasKey("OrderId");
+                            b1.HasKey("OrderBuyerId", "OrderId");
 
                             b1.ToTable("orders", "ordering");
 
                             b1.WithOwner()
-                                .HasForeignKey("OrderId");
+                                .HasForeignKey("OrderBuyerId", "OrderId");
                         });
 
                     b.Navigation("ShippingAddress")
@@ -208,7 +244,7 @@ namespace AspireShop.Ordering.Data.Migrations
                 {
                     b.HasOne("AspireShop.Ordering.Data.Order", null)
                         .WithMany("Lines")
-                        .HasForeignKey("OrderId")
+                        .HasForeignKey("BuyerId", "OrderId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -216,6 +252,8 @@ namespace AspireShop.Ordering.Data.Migrations
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
                     b.Navigation("Lines");
+
+                    b.Navigation("MailOwed");
                 });
 #pragma warning restore 612, 618
         }
