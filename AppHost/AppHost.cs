@@ -19,17 +19,17 @@ try
         builder.UseLocalProcesses(infrastructure.Programs, infrastructure.DataRoot);
     }
 
-    // PostgreSQL primary: the catalog database (products, prices, stock and the stock ledger), and its streaming
-    // standbys, where catalog reads go (catalogdb-replica lists them, then the primary).
+    // PostgreSQL primary: the catalog database (products, prices, stock and the stock ledger; beside them, the order
+    // shard map), and its streaming standbys, where catalog reads go (catalogdb-replica lists them, then the primary).
     var postgres = builder.AddPostgres("postgres").RunAs(infrastructure);
     var catalogDb = postgres.AddDatabase(ResourceNames.CatalogDb, "catalog");
     var catalogReadDb = postgres.AddReadReplicas(ResourceNames.CatalogReadDb, "catalog", infrastructure.PostgresReplicas,
         standby => standby.WithReplayPauseDrill("Catalog reads from this standby fall behind; a reader who has just written (an admin, a buyer whose order moved stock) is sent to the primary by its consistency token."));
 
-    // Orders: a Citus cluster, a coordinator and Scale:OrderShards workers. Citus distributes the orders, their outbox,
-    // inbox and mail owed over the workers by buyer, and moves shards between workers while orders keep coming.
-    var ordersDb = builder.AddPostgres("orders").RunAsCitus(infrastructure, scale.OrderShards)
-        .AddDatabase(ResourceNames.OrdersDb, "orders");
+    // Order shards: a PostgreSQL primary each, with the orders database; buyers are spread over them by bucket.
+    var orderShards = Enumerable.Range(1, scale.OrderShards)
+        .Select(n => builder.AddPostgres($"orders-shard{n}").RunAs(infrastructure).AddDatabase(ResourceNames.OrderShard(n), "orders"))
+        .ToList();
 
     // Redis: the catalog's cache (with its backplane), carts, buyers' sign-ins and the site's data-protection keys.
     var redis = builder.AddRedis(ResourceNames.Cache).RunAs(infrastructure, process => process
@@ -64,7 +64,7 @@ try
         .WithDependency(catalogReadDb)
         .WithDependency(redis);
 
-    // Order intake with the outbox and its relays. It migrates the ordering schema (and distributes its tables) at
+    // Order intake with the outbox and its relays. It migrates the ordering schema (the shard map and every shard) at
     // start, and is healthy only after that.
     var orderingApi = builder.AddShopService<Projects.Ordering_Api>(ResourceNames.OrderingApi)
         .WithReplicas(scale.OrderingApis)
@@ -72,7 +72,7 @@ try
         .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
         .WithDependency(catalogDb)
         .WithDependency(rabbitMQ)
-        .WithDependency(ordersDb);
+        .WithDependencies(orderShards);
 
     // Competing consumers of the order queue: decides each order once, reserves its stock (through Catalog.Stock)
     // and mails the buyer. It waits for both APIs, so it starts on migrated ordering and catalog schemas.
@@ -82,7 +82,7 @@ try
         .WithDependency(catalogDb)
         .WithDependency(redis)
         .WithDependency(rabbitMQ)
-        .WithDependency(ordersDb)
+        .WithDependencies(orderShards)
         .WaitFor(orderingApi)
         .WaitFor(catalogApi);
     if (infrastructure.RunsLocalProcesses)
@@ -115,15 +115,18 @@ try
     // services. The drills on the servers come with them above, where the servers are local processes.
     if (builder.ExecutionContext.IsRunMode)
     {
-        // The shared secret of Ordering.Api's operator endpoints (/ops), called by the shard move and rebalance drills
-        // and the load generator's order check.
+        // The shared secret of Ordering.Api's operator endpoints (/ops), called by the bucket move and the load
+        // generator's order check.
         var operationsKey = builder.AddParameter(OperationsAccess.KeyParameter, new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
         orderingApi.WithEnvironment("Operations__Key", operationsKey);
 
         catalogApi.WithKillReplicaDrill("The shop front's requests go to the other replicas meanwhile (or it says the catalog is unavailable while none is left).");
         orderingApi.WithKillReplicaDrill("An order it answered 202 for is committed with its outbox message; a client left without an answer resends with the same key and finds the same order.");
         orderingWorker.WithKillReplicaDrill("Its unacknowledged deliveries go back to the queue and are decided by another replica, or by it when it is back: once each, none lost.");
-        orderingApi.WithShardMoveCommands(operationsKey);
+        if (scale.OrderShards > 1)
+        {
+            orderingApi.WithBucketMoveCommand(operationsKey, scale.OrderShards);
+        }
 
         var loadGenerator = builder.AddShopService<Projects.LoadGenerator>(ResourceNames.LoadGenerator)
             .WithExplicitStart()

@@ -6,14 +6,14 @@ namespace AspireShop.Contracts;
 /// </summary>
 public static class ResourceNames
 {
-    /// <summary>The catalog's primary database (products, stock and its ledger).</summary>
+    /// <summary>The catalog's primary database (products, stock and its ledger); it also holds the order shard map.</summary>
     public const string CatalogDb = "catalogdb";
 
     /// <summary>The catalog's streaming read replicas.</summary>
     public const string CatalogReadDb = "catalogdb-replica";
 
-    /// <summary>The orders database on the Citus coordinator, which distributes it over the workers by buyer.</summary>
-    public const string OrdersDb = "ordersdb";
+    /// <summary>Order shard N's primary is <c>ordersdb-shardN</c>, numbered from 1 without gaps.</summary>
+    public const string OrderShardPrefix = "ordersdb-shard";
 
     public const string Cache = "cache";
 
@@ -29,4 +29,6 @@ public static class ResourceNames
 
     /// <summary>The load generator the dashboard starts and drives (run mode only).</summary>
     public const string LoadGenerator = "load-generator";
+
+    public static string OrderShard(int number) => $"{OrderShardPrefix}{number}";
 }

@@ -1,5 +1,11 @@
 using Ordering.Api.Operations;
 using Ordering.Api.Orders;
+using Ordering.Api.Sharding;
+
+if (ShardsCommand.IsInvocation(args))
+{
+    return await ShardsCommand.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -16,3 +22,4 @@ app.MapOperationsApi();
 app.MapDefaultEndpoints();
 
 app.Run();
+return 0;

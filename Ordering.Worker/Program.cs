@@ -1,6 +1,6 @@
 using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
-using AspireShop.Ordering.Distribution;
+using AspireShop.Ordering.Sharding;
 using Ordering.Worker.Mail;
 using Ordering.Worker.Orders;
 
@@ -8,7 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 
-builder.AddOrdersDatabase();
+builder.AddOrderShards();
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddRabbitMQClient(ResourceNames.Messaging);
 

@@ -63,18 +63,18 @@ graph_psql_env() {
   export PGHOST=$(field Host) PGPORT=$(field Port) PGUSER=$(field Username) PGPASSWORD=$(field Password) PGDATABASE=$(field Database)
 }
 
-# graph_orders_sql SQL: runs SQL on the orders database (the Citus coordinator, connection string ordersdb of
-# Ordering.Api), which runs it on the shards, and prints the answer.
-graph_orders_sql() {
+# graph_shards_sql SQL: runs SQL on every order shard (connection strings ordersdb-shardN of Ordering.Api) and prints
+# each shard's answer.
+graph_shards_sql() {
   local connection
-  graph_api_connections ordersdb | while read -r connection; do
+  graph_api_connections 'ordersdb-shard[0-9]*' | while read -r connection; do
     psql "$(echo "$connection" | tr ';' '\n' | sed -e 's/^Host=/host=/I' -e 's/^Port=/port=/I' -e 's/^Username=/user=/I' \
       -e 's/^Password=/password=/I' -e 's/^Database=/dbname=/I' | grep -E '^(host|port|user|password|dbname)=' | tr '\n' ' ')" -qAtX -c "$1"
   done
 }
 
-# graph_orders_count SQL: the answer of a count query on the orders database (0 when it has none).
-graph_orders_count() { graph_orders_sql "$1" | awk '{ n += $1 } END { print n + 0 }'; }
+# graph_shards_count SQL: the sum of a count query run on every order shard.
+graph_shards_count() { graph_shards_sql "$1" | awk '{ n += $1 } END { print n + 0 }'; }
 
 # graph_buyer_tokens COUNT FILE: HS256 buyer tokens as Web.Blazor issues them (issuer aspireshop-web, audience
 # aspireshop-orders), one per buyer, signed with graph_signing_key, which reaches the signer in its environment.

@@ -13,7 +13,7 @@
 #          every order matched by identity (below), CPU counted until its last order is decided and mailed; (7) a
 #          backlog drain (workers paused while BACKLOG orders queue, then resumed), its orders matched too.
 # scaling  the read mix through the orchestrator's proxy (which spreads connections over replicas) with Catalog.Api
-#          at 1 and 2 replicas, cache on and off; then orders flat out with 1 and 2 Citus workers: six graph starts.
+#          at 1 and 2 replicas, cache on and off; then orders flat out with 1 and 2 order shards: six graph starts.
 # orders   the order pipeline at rising rates (ORDER_RATES; "max" is a closed loop at the limit, 2 x CONNECTIONS
 #          connections each sending its next order as soon as the last is answered) on one graph of ORDER_TOPOLOGY
 #          (ScaleOut or Lean): POSTs answered, orders matched by identity,
@@ -29,7 +29,7 @@
 #
 # Orders are matched by identity, not by count (a count lets an extra order hide a lost one): bench/orders.lua records
 # the buyer and key of every request and the order id of every 202 answer, and once the run has drained, the order
-# orders database is asked for the run's orders. Printed per run: accepted (202 answers), stored, lost (answered 202, not
+# shards are asked for the run's orders. Printed per run: accepted (202 answers), stored, lost (answered 202, not
 # stored), extra (stored, not answered 202), doubled (one buyer and key stored more than once). A lost or doubled
 # order, or records that do not add up to wrk's own count of answers, fails the command with a LOST, DOUBLED or
 # RECORDS INCOMPLETE line.
@@ -96,14 +96,14 @@ run_orders() {
   echo "o.\"BuyerId\" = ANY($buyers_sql) AND (starts_with(o.\"IdempotencyKey\", '$2-') OR o.\"SubmittedAt\" >= '$1')"
 }
 
-# wait_drained SINCE PREFIX: waits until every order of the run is decided and has its mail sent
+# wait_drained SINCE PREFIX: waits until every order of the run, on every shard, is decided and has its mail sent
 # (MailSentAt set and no row left in ordering.mail_owed), twice in a row with the same number of orders: an order
 # whose request wrk gave up on can still be committed by the API after wrk has ended.
 wait_drained() {
   local state previous=""
   while :; do
-    state=$(graph_orders_sql "SELECT count(*), count(*) FILTER (WHERE o.\"Status\" = 'Submitted' OR o.\"MailSentAt\" IS NULL OR m.\"OrderId\" IS NOT NULL)
-                              FROM ordering.orders o LEFT JOIN ordering.mail_owed m ON m.\"BuyerId\" = o.\"BuyerId\" AND m.\"OrderId\" = o.\"Id\"
+    state=$(graph_shards_sql "SELECT count(*), count(*) FILTER (WHERE o.\"Status\" = 'Submitted' OR o.\"MailSentAt\" IS NULL OR m.\"OrderId\" IS NOT NULL)
+                              FROM ordering.orders o LEFT JOIN ordering.mail_owed m ON m.\"OrderId\" = o.\"Id\"
                               WHERE $(run_orders "$1" "$2")" | awk -F'|' '{ n += $1; open += $2 } END { print n + 0, open + 0 }')
     [ "${state#* }" = 0 ] && [ "$state" = "$previous" ] && return
     previous=$state
@@ -123,7 +123,7 @@ order_identity() {
   local label=$1 since=$2 prefix=$3 records=$4 answered=$5 rows lost_ids counts
   local accepted lost lost_unstored lost_no_id lost_shared extra extra_sent extra_unsent doubled recorded
   rows=$(mktemp); lost_ids=$(mktemp --suffix=.lost-orders)
-  graph_orders_sql "SELECT o.\"Id\", o.\"BuyerId\", o.\"IdempotencyKey\" FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")" >"$rows"
+  graph_shards_sql "SELECT o.\"Id\", o.\"BuyerId\", o.\"IdempotencyKey\" FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")" >"$rows"
   counts=$(python3 -c '
 import base64, collections, json, sys
 tokens, records, rows, lost_path = sys.argv[1:5]
@@ -161,13 +161,13 @@ print("|".join(map(str, [len(ids), len(stored), lost, len(unstored), no_id, shar
                          len(extra) - extra_sent, doubled, answers])))' "$tokens" "$records" "$rows" "$lost_ids") ||
     { fail "$label: the identity check could not read its records ($records, $rows)"; counts="0|0|0|0|0|0|0|0|0|0|-1"; }
   IFS='|' read -r accepted stored lost lost_unstored lost_no_id lost_shared extra extra_sent extra_unsent doubled recorded <<<"$counts"
-  identity="- $label, orders matched by identity (bench/orders.lua's record of every request and answer against the orders database):"
+  identity="- $label, orders matched by identity (bench/orders.lua's record of every request and answer against the order shards):"
   identity+=" accepted (202) **$accepted**, stored **$stored**, lost **$lost** (answered 202, not stored), extra $extra"
   identity+=" (stored, not answered 202: $extra_sent sent without a 202 answer, $extra_unsent never sent by this run),"
   identity+=" doubled **$doubled** (one buyer and key stored more than once)."
   identity_counts="$accepted / $stored / $( (( lost > 0 )) && echo "**$lost LOST**" || echo 0 ) / $extra / $doubled"
   if (( lost > 0 )); then
-    identity+=$'\n'"- **LOST: $lost orders answered 202 are not stored** ($lost_unstored ids not in the orders database, listed in $lost_ids;"
+    identity+=$'\n'"- **LOST: $lost orders answered 202 are not stored** ($lost_unstored ids in no order shard, listed in $lost_ids;"
     identity+=" $lost_no_id 202 answers without an order id; $lost_shared answers naming an order another answer named)."
     fail "$label: LOST $lost orders answered 202 and not stored (ids in $lost_ids)"
   fi
@@ -206,19 +206,18 @@ sampled_traces() {
   done
 }
 
-# Statements executed and transactions committed so far, summed over the catalog primary and the Citus coordinator
-# (the statements the services send it; the workers' shard-level statements are not counted)
+# Statements executed and transactions committed so far, summed over the catalog primary and every order shard
 # (pg_stat_statements and pg_stat_database): "statements|commits".
 database_work() {
   { sql "SELECT (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements)::bigint, (SELECT sum(xact_commit) FROM pg_stat_database)::bigint"
-    graph_orders_sql "SELECT (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements)::bigint, (SELECT sum(xact_commit) FROM pg_stat_database)::bigint"
+    graph_shards_sql "SELECT (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements)::bigint, (SELECT sum(xact_commit) FROM pg_stat_database)::bigint"
   } | awk -F'|' '{ s += $1; c += $2 } END { printf "%d|%d\n", s, c }'
 }
 
 # wrk is one client, and sends no cookie: the APIs' per-client limits and the site's per-address and new-buyer limits
 # would throttle it.
 start_graph() {
-  # The scale-out shape (two of each service, two Citus workers) that the published numbers were measured on.
+  # The scale-out shape (two of each service, two order shards) that the published numbers were measured on.
   graph_start /tmp/bench-run-apphost.log --Scale:Topology=ScaleOut \
     --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 --Services:catalog-api:RateLimiting:AuthenticatedPerSecond=100000000 \
     --Services:ordering-api:RateLimiting:AnonymousPerSecond=100000000 --Services:ordering-api:RateLimiting:AuthenticatedPerSecond=100000000 \
@@ -229,7 +228,7 @@ start_graph() {
   web=$(graph_service_url Web.Blazor)
   graph_psql_env
   sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
-  graph_orders_sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  graph_shards_sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 }
 
 sql() { psql -qAtX -c "$1"; }
@@ -297,14 +296,14 @@ open("docs/benchmarks.md", "w").write(docs)
 PY
 }
 
-wait_decided() { # since-timestamp: waits until no order submitted since then is undecided
-  until [ "$(graph_orders_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$1' AND \"Status\" = 'Submitted'")" = 0 ]; do
+wait_decided() { # since-timestamp: waits until no order submitted since then is undecided, on any shard
+  until [ "$(graph_shards_count "SELECT count(*) FROM ordering.orders WHERE \"SubmittedAt\" >= '$1' AND \"Status\" = 'Submitted'")" = 0 ]; do
     sleep 0.2
   done
 }
 
-end_to_end() { # SINCE PREFIX: "orders|decided per second|p50 / p90 / p99 ms" for the run's orders
-  graph_orders_sql "SELECT extract(epoch FROM o.\"SubmittedAt\"), extract(epoch FROM o.\"CompletedAt\")
+end_to_end() { # SINCE PREFIX: "orders|decided per second|p50 / p90 / p99 ms" over every shard, for the run's orders
+  graph_shards_sql "SELECT extract(epoch FROM o.\"SubmittedAt\"), extract(epoch FROM o.\"CompletedAt\")
                     FROM ordering.orders o WHERE $(run_orders "$1" "$2") AND o.\"CompletedAt\" IS NOT NULL" | python3 -c '
 import sys
 rows = [tuple(map(float, line.split("|"))) for line in sys.stdin if line.strip()]
@@ -379,10 +378,10 @@ load() {
     ORDERS_RUN=$prefix ORDERS_RECORD=$records WRK_CONNECTIONS=$connections \
       wrk -t"$threads" -c"$connections" -d600s -s bench/orders.lua "$orders_api" -- "$tokens" >"$wrk_out" &
     load_pid=$!
-    until (( $(graph_orders_count "SELECT count(*) FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")") >= backlog )); do sleep 0.5; done
+    until (( $(graph_shards_count "SELECT count(*) FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")") >= backlog )); do sleep 0.5; done
     kill -INT "$load_pid"; wait "$load_pid" || true
-    until [ "$(graph_orders_count "SELECT count(*) FROM ordering.outbox WHERE \"SentAt\" IS NULL")" = 0 ]; do sleep 0.2; done
-    queued=$(graph_orders_count "SELECT count(*) FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")")
+    until [ "$(graph_shards_count "SELECT count(*) FROM ordering.outbox WHERE \"SentAt\" IS NULL")" = 0 ]; do sleep 0.2; done
+    queued=$(graph_shards_count "SELECT count(*) FROM ordering.orders o WHERE $(run_orders "$since" "$prefix")")
     resumed=$(date +%s.%N)
     kill -CONT $workers; workers=""
     wait_decided "$since"
@@ -428,11 +427,11 @@ scaling() {
       sql "UPDATE products SET \"AvailableStock\" = 10000000" >/dev/null
       since=$(sql "SELECT now()"); prefix=$(run_prefix scaling-$shards); records=$(mktemp)
       ORDERS_RUN=$prefix ORDERS_RECORD=$records \
-        measure "orders flat out (POST answered), $shards Citus worker(s)" "$orders_api" bench/orders.lua "$tokens"
+        measure "orders flat out (POST answered), $shards order shard(s)" "$orders_api" bench/orders.lua "$tokens"
       wait_drained "$since" "$prefix"
       IFS='|' read -r decided per_second percentiles <<<"$(end_to_end "$since" "$prefix")"
-      echo "| ... decided end to end, $shards Citus worker(s) | $per_second | ${percentiles// \/ / ms \| } ms | | |"
-      order_identity "orders flat out, $shards Citus worker(s)" "$since" "$prefix" "$records" "$answered"
+      echo "| ... decided end to end, $shards order shard(s) | $per_second | ${percentiles// \/ / ms \| } ms | | |"
+      order_identity "orders flat out, $shards order shard(s)" "$since" "$prefix" "$records" "$answered"
       checks+=$identity$'\n'
       graph_stop
     done

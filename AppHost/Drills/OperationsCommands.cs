@@ -6,44 +6,40 @@ using AspireShop.Contracts;
 namespace AspireShop.AppHost.Drills;
 
 /// <summary>
-/// Dashboard commands that call the services' own HTTP endpoints: moving and rebalancing the order shards (Ordering.Api's
+/// Dashboard commands that call the services' own HTTP endpoints: moving an order bucket (Ordering.Api's
 /// <c>/ops</c>, with the operations key) and driving the load generator (<c>/load</c>).
 /// </summary>
 public static class OperationsCommands
 {
-    /// <summary>
-    /// Drills on the orders' Citus cluster while the shop runs: move one shard to the worker with the fewest, and
-    /// rebalance (Citus's background rebalancer evens the shards out again).
-    /// </summary>
-    public static IResourceBuilder<ProjectResource> WithShardMoveCommands(
-        this IResourceBuilder<ProjectResource> orderingApi, IResourceBuilder<ParameterResource> operationsKey)
-    {
-        Func<HttpCommandRequestContext, Task> withKey = async context =>
-            context.Request.Headers.Add(OperationsAccess.KeyHeader, await operationsKey.Resource.GetValueAsync(context.CancellationToken));
-        return orderingApi
-            .WithHttpCommand("/ops/shards/move", "Drill: move a shard", commandName: "drill-move-shard", commandOptions: new HttpCommandOptions
+    /// <summary>Moves one bucket of buyers' orders to another shard while the shop runs (what <c>shards move</c> does).</summary>
+    public static IResourceBuilder<ProjectResource> WithBucketMoveCommand(
+        this IResourceBuilder<ProjectResource> orderingApi, IResourceBuilder<ParameterResource> operationsKey, int shards)
+        => orderingApi.WithHttpCommand("/ops/buckets/move", "Drill: move an order bucket", commandName: "drill-move-bucket", commandOptions: new HttpCommandOptions
+        {
+            Method = HttpMethod.Post,
+            Description = "Move one bucket of buyers' orders to another order shard, online.",
+            ConfirmationMessage = "Move this bucket's orders to the shard given while orders keep coming? Its buyers' writes wait while the bucket is frozen "
+                + "(about a second; a 503 past five), every other bucket goes on; the move verifies counts and totals before it switches the map.",
+            Arguments =
+            [
+                DrillArguments.Number("bucket", "Bucket", 0, "0 to 63: whose orders move (a buyer's bucket is a hash of the buyer id)."),
+                DrillArguments.Number("shard", "To shard", Math.Min(2, shards), $"1 to {shards}."),
+            ],
+            ValidateArguments = DrillArguments.Within(("bucket", 0, 63), ("shard", 1, shards)),
+            IconName = "ArrowSwap",
+            PrepareRequest = async context =>
             {
-                Method = HttpMethod.Post,
-                Description = "Move one order shard (with its buyers' lines, outbox, inbox and mail owed) to the Citus worker holding the fewest, online.",
-                ConfirmationMessage = "Move an order shard while orders keep coming? Citus copies it while it takes writes, then holds its writes for the "
-                    + "moment it takes to switch; the other shards go on.",
-                IconName = "ArrowSwap",
-                PrepareRequest = async context =>
-                {
-                    await withKey(context);
-                    context.Request.Content = JsonContent.Create(new { });
-                },
-                ResultMode = HttpCommandResultMode.Json,
-            })
-            .WithHttpCommand("/ops/shards/rebalance", "Drill: rebalance shards", commandName: "drill-rebalance-shards", commandOptions: new HttpCommandOptions
+                context.Request.Headers.Add(OperationsAccess.KeyHeader, await operationsKey.Resource.GetValueAsync(context.CancellationToken));
+                context.Request.Content = JsonContent.Create(new { bucket = context.Arguments.Get("bucket"), toShard = context.Arguments.Get("shard") });
+            },
+            GetCommandResult = async context =>
             {
-                Method = HttpMethod.Post,
-                Description = "Start Citus's rebalancer, which moves shards in the background until every worker holds its share.",
-                IconName = "ArrowSync",
-                PrepareRequest = withKey,
-                ResultMode = HttpCommandResultMode.Json,
-            });
-    }
+                var body = await context.Response.Content.ReadAsStringAsync(context.CancellationToken);
+                return context.Response.IsSuccessStatusCode
+                    ? CommandResults.Success("Bucket moved.", body, CommandResultFormat.Json)
+                    : CommandResults.Failure($"The bucket was not moved ({(int)context.Response.StatusCode}).", body, CommandResultFormat.Json);
+            },
+        });
 
     /// <summary>Start and stop the load generator's scenarios, and check what became of its orders.</summary>
     public static IResourceBuilder<ProjectResource> WithLoadCommands(this IResourceBuilder<ProjectResource> loadGenerator)

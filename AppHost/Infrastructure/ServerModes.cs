@@ -36,27 +36,6 @@ public static class ServerModes
                 """));
     }
 
-    /// <summary>
-    /// The PostgreSQL server as a Citus cluster with <see cref="CitusCluster.Settings"/>: a coordinator and
-    /// <paramref name="workers"/> worker processes, or the single-node container of <see cref="CitusCluster.Image"/>.
-    /// </summary>
-    public static CitusCluster RunAsCitus(this IResourceBuilder<PostgresServerResource> postgres, InfrastructureSettings infrastructure, int workers)
-    {
-        if (infrastructure.RunsLocalProcesses)
-        {
-            return new CitusCluster.AsLocalProcesses(postgres.RunAsCitusLocalProcesses(workers, CitusCluster.Settings));
-        }
-
-        if (infrastructure.Mode is InfrastructureMode.External)
-        {
-            return new CitusCluster.Existing(postgres.RemoveFromModel());
-        }
-
-        return new CitusCluster.InContainer(postgres
-            .WithImage(CitusCluster.Image, CitusCluster.ImageTag)
-            .WithArgs([.. CitusCluster.Settings.SelectMany(setting => new[] { "-c", setting })]));
-    }
-
     /// <summary>Redis; <paramref name="configureLocal"/> is applied when it runs as a local process.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> RunAs(
         this IResourceBuilder<RedisResource> redis, InfrastructureSettings infrastructure, Action<IResourceBuilder<RedisProcessResource>>? configureLocal = null)

@@ -28,17 +28,11 @@ public static class PostgresProcessBuilderExtensions
         }
 
         builder.ReplaceWithLocalProcess(container.Resource, container.Resource.PasswordParameter);
-        return builder.AddPrimaryProcess(container.Resource.Name, container.Resource.PasswordParameter, settings);
-    }
-
-    /// <summary>A primary server process with a data directory of its own, initialised by initdb just before it starts.</summary>
-    internal static IResourceBuilder<PostgresProcessResource> AddPrimaryProcess(
-        this IDistributedApplicationBuilder builder, string name, ParameterResource password, IReadOnlyList<string> settings)
-    {
         var local = builder.LocalProcesses();
         var account = ServiceAccount.ForPostgres();
         var resource = new PostgresProcessResource(
-            name, account.Command(local.Binaries.Postgres), local.DataRoot.For(name), password, primary: null, settings);
+            container.Resource.Name, account.Command(local.Binaries.Postgres), local.DataRoot.For(container.Resource.Name),
+            container.Resource.PasswordParameter, primary: null, settings);
 
         return builder.AddPostgresServer(resource, local, account)
             .OnBeforeResourceStarted((server, started, ct) => InitialisePrimaryAsync(server, local.Binaries, account, started.Services, ct));
@@ -110,16 +104,7 @@ public static class PostgresProcessBuilderExtensions
     {
         var healthCheckKey = builder.AddNpgSqlCheck(resource);
 
-        var server = builder.AddResource(resource);
-        if (account.IsSwitched)
-        {
-            // setpriv keeps root's HOME, where the server's own client connections (a standby's WAL receiver, Citus
-            // between its nodes) look for client certificates and are refused for want of permission: give it one it
-            // may read, holding none.
-            server.WithEnvironment("HOME", local.DataRoot.Path);
-        }
-
-        return server
+        return builder.AddResource(resource)
             .WithLocalTcpEndpoint(PostgresProcessResource.EndpointName)
             .WithArgs(account.Prefix(local.Binaries.Postgres).ToArray())
             .WithArgs("-D", resource.DataDirectory)

@@ -4,17 +4,17 @@ using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Ordering.Api.Shards;
+using Ordering.Api.Sharding;
 
 namespace Ordering.Api.Operations;
 
-/// <summary>Where the order shards are, and the latest rebalance.</summary>
-public sealed record ShardsReport(List<ShardPlacement> Shards, RebalanceReport? Rebalance);
+/// <summary>A bucket move asked for over HTTP: which bucket, to which shard.</summary>
+public sealed record BucketMoveRequest(int Bucket, int ToShard);
 
 /// <summary>
 /// The operator's endpoints, for the AppHost's dashboard commands and the load generator: read stock (where a load
-/// run starts counting), audit a client's orders (<see cref="OrderAudit"/>), list, move and rebalance the order shards
-/// (<see cref="ShardMoves"/>). Not part of the public API: every request must carry the
+/// run starts counting), audit a client's orders (<see cref="OrderAudit"/>), move a bucket (<see cref="BucketMover"/>,
+/// as <c>shards move</c> does from the command line). Not part of the public API: every request must carry the
 /// AppHost's <c>operations-key</c> in <see cref="OperationsAccess.KeyHeader"/> (a shared secret rather than a token scheme: its only
 /// callers are the AppHost and the tools it starts), and without a key configured they are not mapped at all.
 /// </summary>
@@ -39,9 +39,7 @@ public static class OperationsApi
         operations.MapPost("/stock", ReadStock);
         // A long load run's record: tens of thousands of requests, about 100 bytes each.
         operations.MapPost("/audit", Audit).WithMetadata(new RequestSizeLimitAttribute(64 * 1024 * 1024));
-        operations.MapGet("/shards", ListShards);
-        operations.MapPost("/shards/move", MoveShard);
-        operations.MapPost("/shards/rebalance", Rebalance);
+        operations.MapPost("/buckets/move", MoveBucket);
         return app;
     }
 
@@ -64,34 +62,19 @@ public static class OperationsApi
         return TypedResults.Ok(await audit.RunAsync(request, cancellationToken));
     }
 
-    private static async Task<Ok<ShardsReport>> ListShards(ShardMoves shards, CancellationToken cancellationToken)
-        => TypedResults.Ok(new ShardsReport(await shards.PlacementsAsync(cancellationToken), await shards.RebalanceStatusAsync(cancellationToken)));
-
-    private static async Task<Results<Ok<ShardMoveReport>, ProblemHttpResult>> MoveShard(
-        ShardMoveRequest? request, ShardMoves shards, ILogger<ShardMoves> logger, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<BucketMoveReport>, ProblemHttpResult>> MoveBucket(
+        BucketMoveRequest request, BucketMover mover, ILogger<BucketMover> logger, CancellationToken cancellationToken)
     {
         try
         {
-            var report = await shards.MoveAsync(request ?? new ShardMoveRequest(null, null), cancellationToken);
-            logger.LogInformation("Order shard {Shard} moved from {Source} to {Target} on the operator's request in {Seconds} s.",
-                report.ShardId, report.From, report.To, report.Seconds);
+            var report = await mover.MoveAsync(request.Bucket, request.ToShard, cancellationToken);
+            logger.LogInformation("Bucket {Bucket} moved from {Source} to {Target} on the operator's request: {Moved}; writes to it waited {FrozenMs} ms.",
+                report.Bucket, report.From, report.To, report.Moved, (int)report.Frozen.TotalMilliseconds);
             return TypedResults.Ok(report);
         }
-        catch (ShardMoveFailedException e)
+        catch (BucketMoveFailedException e)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The shard was not moved.", detail: e.Message);
-        }
-    }
-
-    private static async Task<Results<Ok<RebalanceReport>, ProblemHttpResult>> Rebalance(ShardMoves shards, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return TypedResults.Ok(await shards.StartRebalanceAsync(cancellationToken));
-        }
-        catch (ShardMoveFailedException e)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "No rebalance was started.", detail: e.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The bucket was not moved.", detail: e.Message);
         }
     }
 }

@@ -1,22 +1,21 @@
 using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
 using AspireShop.Ordering.Data;
-using AspireShop.Ordering.Distribution;
+using AspireShop.Ordering.Sharding;
 using Npgsql;
 using static AspireShop.Ordering.Data.OrderingDbContext;
 
 namespace Ordering.Api.Operations;
 
 /// <summary>
-/// Checks what the shop did with a client's order requests against the orders and the catalog's stock ledger,
+/// Checks what the shop did with a client's order requests against every order shard and the catalog's stock ledger,
 /// matching each request by its buyer and idempotency key (what makes an order one order), not by the ids the client
 /// happened to read: each accepted request stored once and decided once, the ledger agreeing with each decision, stock
 /// fallen by exactly what these orders confirmed, a mail sent or owed for each decision, and no order of the same
-/// buyers that no request explains. Read-only, and safe while orders flow (work in flight is reported as such) and while
-/// shards move (Citus switches a shard's readers to its new placement only once the copy is complete). Its reads fan
-/// out to every shard of the buyers named.
+/// buyers that no request explains. Read-only, and safe while orders flow: an order caught on two shards by a bucket
+/// move is one order (the same id), and work in flight is reported as such.
 /// </summary>
-public sealed class OrderAudit(OrdersDatabase orders, CatalogStock catalog)
+public sealed class OrderAudit(OrderShardMap shards, CatalogStock catalog)
 {
     public async Task<OrderAuditReport> RunAsync(OrderAuditRequest request, CancellationToken cancellationToken)
     {
@@ -27,26 +26,60 @@ public sealed class OrderAudit(OrdersDatabase orders, CatalogStock catalog)
         var keys = sent.Keys.Select(k => k.Key).ToArray();
 
         var stored = new Dictionary<(string BuyerId, string Key), Dictionary<Guid, StoredOrder>>();
-        foreach (var order in await StoredAsync(orders.DataSource, buyers, keys, cancellationToken))
+        var notSent = 0;
+        foreach (var shard in shards.Shards)
         {
-            var copies = stored.TryGetValue((order.BuyerId, order.Key), out var found) ? found : stored[(order.BuyerId, order.Key)] = [];
-            copies[order.Id] = order;
+            foreach (var order in await StoredAsync(shard, buyers, keys, cancellationToken))
+            {
+                Keep(order);
+            }
+
+            notSent += await UnexplainedAsync(shard, buyers.Distinct().ToArray(), buyers, keys, request.Since, request.Until, cancellationToken);
         }
 
-        var notSent = await UnexplainedAsync(orders.DataSource, buyers.Distinct().ToArray(), buyers, keys, request.Since, request.Until, cancellationToken);
+        // The shards are read one after another, so an order moving with its bucket can be missed by both reads (the
+        // target read before the copy, the source after the delete): the missing ones are looked for once more.
+        var missing = sent.Keys.Where(k => !stored.ContainsKey(k)).ToArray();
+        if (missing.Length > 0)
+        {
+            foreach (var shard in shards.Shards)
+            {
+                foreach (var order in await StoredAsync(shard, [.. missing.Select(k => k.BuyerId)], [.. missing.Select(k => k.Key)], cancellationToken))
+                {
+                    Keep(order);
+                }
+            }
+        }
 
         var accepted = sent.Where(s => s.Value is not null).ToList();
         // Two orders for one key, or an order other than the one the client was answered with: the request made two.
         var doubled = stored.Count(s => s.Value.Count > 1)
             + accepted.Count(s => stored.TryGetValue(s.Key, out var copies) && copies.Count == 1 && !copies.ContainsKey(s.Value!.Value));
-        var storedOrders = stored.Values.SelectMany(copies => copies.Values).ToList();
-        var decided = storedOrders.Where(o => o.Status != OrderStatus.Submitted).ToList();
+        var orders = stored.Values.SelectMany(copies => copies.Values).DistinctBy(o => o.Id).ToList();
+        var decided = orders.Where(o => o.Status != OrderStatus.Submitted).ToList();
 
         var products = request.StockAtStart.Keys.ToArray();
-        var ledger = await catalog.LedgerAsync(products, [.. storedOrders.Select(o => o.Id)], cancellationToken);
+        var ledger = await catalog.LedgerAsync(products, [.. orders.Select(o => o.Id)], cancellationToken);
         var confirmed = decided.Where(o => o.Status == OrderStatus.Confirmed).Select(o => o.Id).ToArray();
-        var unitsConfirmed = (await LinesAsync(orders.DataSource, [.. decided.Where(o => o.Status == OrderStatus.Confirmed).Select(o => o.BuyerId).Distinct()],
-            confirmed, products, cancellationToken)).Sum(line => line.Quantity);
+        // Keyed by order and product: mid-move an order's lines are on both shards.
+        var unitsConfirmed = new Dictionary<(Guid Order, int Product), int>();
+        foreach (var shard in shards.Shards)
+        {
+            foreach (var line in await LinesAsync(shard, confirmed, products, cancellationToken))
+            {
+                unitsConfirmed[(line.Order, line.Product)] = line.Quantity;
+            }
+        }
+
+        // Mid-move, the same order is on both shards; the decided copy is the newer.
+        void Keep(StoredOrder order)
+        {
+            var copies = stored.TryGetValue((order.BuyerId, order.Key), out var found) ? found : stored[(order.BuyerId, order.Key)] = [];
+            if (!copies.TryGetValue(order.Id, out var other) || other.Status == OrderStatus.Submitted)
+            {
+                copies[order.Id] = order;
+            }
+        }
 
         return new OrderAuditReport(
             Sent: sent.Count,
@@ -57,14 +90,14 @@ public sealed class OrderAudit(OrdersDatabase orders, CatalogStock catalog)
             NotSent: notSent,
             Confirmed: confirmed.Length,
             Rejected: decided.Count(o => o.Status == OrderStatus.Rejected),
-            Undecided: storedOrders.Count(o => o.Status == OrderStatus.Submitted),
+            Undecided: orders.Count(o => o.Status == OrderStatus.Submitted),
             Lost: accepted.Count(s => !stored.ContainsKey(s.Key)),
             Doubled: doubled,
             LedgerDisagreements: decided.Count(o => ledger.Reserved.TryGetValue(o.Id, out var reserved)
                 ? reserved != (o.Status == OrderStatus.Confirmed)
                 : o.Status == OrderStatus.Confirmed),
             StockTaken: request.StockAtStart.Sum(p => p.Value - ledger.Stock.GetValueOrDefault(p.Key, p.Value)),
-            StockConfirmed: unitsConfirmed,
+            StockConfirmed: unitsConfirmed.Values.Sum(),
             MailsSent: decided.Count(o => o.MailSent),
             MailsOwed: decided.Count(o => !o.MailSent && o.MailOwed),
             MailsMissing: decided.Count(o => !o.MailSent && !o.MailOwed));
@@ -72,33 +105,33 @@ public sealed class OrderAudit(OrdersDatabase orders, CatalogStock catalog)
 
     private sealed record StoredOrder(Guid Id, string BuyerId, string Key, OrderStatus Status, bool MailSent, bool MailOwed);
 
-    private static async Task<List<StoredOrder>> StoredAsync(NpgsqlDataSource orders, string[] buyers, string[] keys, CancellationToken cancellationToken)
+    private static async Task<List<StoredOrder>> StoredAsync(OrderShard shard, string[] buyers, string[] keys, CancellationToken cancellationToken)
     {
-        await using var select = orders.CreateCommand($"""
-            SELECT o."Id", o."BuyerId", o."IdempotencyKey", o."Status", o."MailSentAt" IS NOT NULL, m."OrderId" IS NOT NULL
+        await using var select = shard.DataSource.CreateCommand($"""
+            SELECT o."Id", o."BuyerId", o."IdempotencyKey", o."Status", o."MailSentAt" IS NOT NULL,
+                   EXISTS (SELECT 1 FROM {Tables.MailOwed} m WHERE m."OrderId" = o."Id")
             FROM {Tables.Orders} o
             JOIN unnest($1::text[], $2::text[]) AS k(buyer_id, key) ON o."BuyerId" = k.buyer_id AND o."IdempotencyKey" = k.key
-            LEFT JOIN {Tables.MailOwed} m ON m."BuyerId" = o."BuyerId" AND m."OrderId" = o."Id"
             """);
         select.Parameters.Add(new NpgsqlParameter { Value = buyers });
         select.Parameters.Add(new NpgsqlParameter { Value = keys });
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        var found = new List<StoredOrder>();
+        var orders = new List<StoredOrder>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            found.Add(new StoredOrder(reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
+            orders.Add(new StoredOrder(reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
                 Enum.Parse<OrderStatus>(reader.GetString(3)), reader.GetBoolean(4), reader.GetBoolean(5)));
         }
 
-        return found;
+        return orders;
     }
 
     /// <summary>Orders of the client's buyers submitted since it started whose buyer and key it never sent.</summary>
     private static async Task<int> UnexplainedAsync(
-        NpgsqlDataSource orders, string[] clientBuyers, string[] buyers, string[] keys, DateTimeOffset since, DateTimeOffset? until,
+        OrderShard shard, string[] clientBuyers, string[] buyers, string[] keys, DateTimeOffset since, DateTimeOffset? until,
         CancellationToken cancellationToken)
     {
-        await using var count = orders.CreateCommand($"""
+        await using var count = shard.DataSource.CreateCommand($"""
             SELECT count(DISTINCT o."Id")::int FROM {Tables.Orders} o
             WHERE o."BuyerId" = ANY($1) AND o."SubmittedAt" >= $4 AND ($5::timestamptz IS NULL OR o."SubmittedAt" < $5)
               AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS k(buyer_id, key)
@@ -113,12 +146,11 @@ public sealed class OrderAudit(OrdersDatabase orders, CatalogStock catalog)
     }
 
     private static async Task<List<(Guid Order, int Product, int Quantity)>> LinesAsync(
-        NpgsqlDataSource orders, string[] buyers, Guid[] orderIds, int[] products, CancellationToken cancellationToken)
+        OrderShard shard, Guid[] orders, int[] products, CancellationToken cancellationToken)
     {
-        await using var select = orders.CreateCommand(
-            $"""SELECT "OrderId", "ProductId", "Quantity" FROM {Tables.OrderLines} WHERE "BuyerId" = ANY($1) AND "OrderId" = ANY($2) AND "ProductId" = ANY($3)""");
-        select.Parameters.Add(new NpgsqlParameter { Value = buyers });
-        select.Parameters.Add(new NpgsqlParameter { Value = orderIds });
+        await using var select = shard.DataSource.CreateCommand(
+            $"""SELECT "OrderId", "ProductId", "Quantity" FROM {Tables.OrderLines} WHERE "OrderId" = ANY($1) AND "ProductId" = ANY($2)""");
+        select.Parameters.Add(new NpgsqlParameter { Value = orders });
         select.Parameters.Add(new NpgsqlParameter { Value = products });
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         var lines = new List<(Guid, int, int)>();

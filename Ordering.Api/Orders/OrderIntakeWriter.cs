@@ -6,7 +6,7 @@ using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
 using AspireShop.Ordering.Batching;
 using AspireShop.Ordering.Data;
-using AspireShop.Ordering.Distribution;
+using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Ordering.Api.Operations;
@@ -17,57 +17,53 @@ namespace Ordering.Api.Orders;
 public sealed record Submission(Results<Accepted<OrderDto>, ValidationProblem, ProblemHttpResult> Result, bool IsNew);
 
 /// <summary>
-/// Writes submitted orders in batches: a few writers (<see cref="Writers"/>) each take every request waiting (up to
-/// <see cref="MaxBatch"/>), read their prices from the catalog in one query, and store them all in one transaction of
-/// a few round trips, whose buyers' shards Citus commits together (two-phase, across workers). Each request is answered
-/// only after the commit that holds its order, so a 202 still means stored; concurrent requests share a commit instead
-/// of queueing for one each (group commit). A batch that fails for a reason other than an outage is written again one
-/// request at a time, so one bad request cannot fail the others.
+/// Writes submitted orders to their shards in batches: each shard has one writer that takes every request waiting for
+/// it (up to <see cref="MaxBatch"/>), reads their prices from the catalog in one query, and stores them all in one
+/// shard transaction of a few round trips. Each request is answered only after the commit that holds its order, so a
+/// 202 still means stored; concurrent requests share a commit instead of queueing for one each (group commit). A batch
+/// that fails for a reason other than an outage is written again one request at a time, so one bad request cannot fail
+/// the others.
 /// <para>
-/// Written here rather than with EF Core: the batch is three set-based statements (<see cref="OrderStatements"/>), where
-/// EF would track every entity and wrap each save in a savepoint.
+/// Written here rather than with EF Core: the batch is three set-based statements (<see cref="ShardOrders"/>), where EF
+/// would track every entity and wrap each save in a savepoint.
 /// </para>
 /// </summary>
 public sealed class OrderIntakeWriter(
-    OrdersDatabase orders, CatalogStock catalog, OrderOutboxSignal outbox, OrderingApiMetrics metrics, TimeProvider clock,
+    OrderShardContexts shards, CatalogStock catalog, OrderOutboxSignals outbox, OrderingApiMetrics metrics, TimeProvider clock,
     ILogger<OrderIntakeWriter> logger) : BackgroundService
 {
     public const int MaxBatch = 64;
 
-    /// <summary>
-    /// Batches in flight at once: while one waits for its commit, the next fills. Two keep both of this machine's cores
-    /// busy; each batch's statements already run on every worker in parallel.
-    /// </summary>
-    public const int Writers = 2;
-
     private static readonly ActivitySource ActivitySource = new("Ordering.Api");
 
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
+    private readonly Channel<Pending>[] _queues = [.. shards.Map.Shards.Select(_ => Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true }))];
 
-    /// <summary>A request waiting for a writer, with the span of the HTTP request it came in.</summary>
+    /// <summary>A request waiting for its shard's writer, with the span of the HTTP request it came in.</summary>
     private sealed record Pending(string BuyerId, string IdempotencyKey, SubmitOrderRequest Order, Activity? Span)
     {
-        public TaskCompletionSource<Submission> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Bucket { get; } = OrderBuckets.Of(BuyerId);
+
+        public TaskCompletionSource<Submission?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public (string, string) Key => (BuyerId, IdempotencyKey);
     }
 
     /// <summary>
-    /// Stores the order (or finds the one the key already made) and answers once it is committed; an outage is waited
-    /// out briefly, then <see cref="OrdersUnavailableException"/>.
+    /// Stores the order (or finds the one the key already made) on the buyer's shard and answers once it is committed;
+    /// moves and outages are waited out briefly, then <see cref="OrderShardUnavailableException"/>.
     /// </summary>
     public Task<Submission> SubmitAsync(string buyerId, string idempotencyKey, SubmitOrderRequest order, CancellationToken cancellationToken)
-        => orders.WithBriefWaitAsync($"order of {buyerId}", async cancellationToken =>
+        => shards.OnOwningShardAsync(OrderBuckets.Of(buyerId), async (shard, cancellationToken) =>
         {
             var pending = new Pending(buyerId, idempotencyKey, order, Activity.Current);
-            _queue.Writer.TryWrite(pending);
-            return await pending.Answer.Task.WaitAsync(cancellationToken);
+            _queues[shard.Number - 1].Writer.TryWrite(pending);
+            return await pending.Answer.Task.WaitAsync(cancellationToken) ?? throw new BucketMovedException(pending.Bucket, shard);
         }, cancellationToken);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
-        => Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => WriteUntilStoppedAsync(_queue.Reader, stoppingToken)));
+        => Task.WhenAll(shards.Map.Shards.Select(shard => WriteUntilStoppedAsync(shard, _queues[shard.Number - 1].Reader, stoppingToken)));
 
-    private async Task WriteUntilStoppedAsync(ChannelReader<Pending> queue, CancellationToken stoppingToken)
+    private async Task WriteUntilStoppedAsync(OrderShard shard, ChannelReader<Pending> queue, CancellationToken stoppingToken)
     {
         var batch = new List<Pending>(MaxBatch);
         try
@@ -79,11 +75,8 @@ public sealed class OrderIntakeWriter(
                     batch.Add(pending);
                 }
 
-                if (batch.Count > 0)
-                {
-                    await WriteBatchAsync(batch, stoppingToken);
-                    batch.Clear();
-                }
+                await WriteBatchAsync(shard, batch, stoppingToken);
+                batch.Clear();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -95,18 +88,18 @@ public sealed class OrderIntakeWriter(
         }
     }
 
-    private async Task WriteBatchAsync(List<Pending> batch, CancellationToken cancellationToken)
+    private async Task WriteBatchAsync(OrderShard shard, List<Pending> batch, CancellationToken cancellationToken)
     {
         try
         {
-            await WriteAsync(batch, cancellationToken);
+            await WriteAsync(shard, batch, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException && batch.Count > 1 && !ShopResilience.IsDatabaseOutage(e))
         {
-            logger.LogWarning("A batch of {Count} orders failed ({Problem}); writing them one at a time.", batch.Count, e.Message);
+            logger.LogWarning("A batch of {Count} orders for {Shard} failed ({Problem}); writing them one at a time.", batch.Count, shard.Name, e.Message);
             foreach (var pending in batch)
             {
-                await WriteBatchAsync([pending], cancellationToken);
+                await WriteBatchAsync(shard, [pending], cancellationToken);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -119,29 +112,34 @@ public sealed class OrderIntakeWriter(
         }
     }
 
-    private async Task WriteAsync(List<Pending> batch, CancellationToken cancellationToken)
+    private async Task WriteAsync(OrderShard shard, List<Pending> batch, CancellationToken cancellationToken)
     {
         using var work = BatchSpans.StartWork(ActivitySource, "order intake batch", [.. batch.Select(p => p.Span)]);
         try
         {
             // Prices and names come from the catalog as the primary has them now, never from the client; read once for
-            // the batch, before the orders transaction, so that is not held open across a second database.
+            // the batch, before the shard transaction, so that is not held open across a second database.
             var prices = await catalog.PricesAsync([.. batch.SelectMany(p => p.Order.Lines).Select(l => l.ProductId).Distinct()], cancellationToken);
 
             // The same key twice in a batch (a double click): the first is written, the others get its answer.
             var requests = batch.DistinctBy(p => p.Key).ToList();
-            await using var connection = await orders.DataSource.OpenConnectionAsync(cancellationToken);
+            await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var existing = await OrderStatements.ExistingKeysAsync(connection, transaction, [.. requests.Select(p => p.Key)], cancellationToken);
+            var (owned, existing) = await ShardOrders.HoldForIntakeAsync(
+                connection, transaction, [.. requests.Select(p => p.Bucket).Distinct()], [.. requests.Select(p => p.Key)], cancellationToken);
 
-            var answers = new Dictionary<(string, string), Submission>();
+            var answers = new Dictionary<(string, string), Submission?>();
             // The order each key stands for, to tell a resend of it from another order under a reused key.
             var byKey = new Dictionary<(string, string), Order>();
             var toInsert = new List<(Pending Request, Order Order, OutboxMessage Message)>();
             var now = clock.GetUtcNow();
             foreach (var request in requests)
             {
-                if (!existing.Contains(request.Key))
+                if (!owned.Contains(request.Bucket))
+                {
+                    answers[request.Key] = null;
+                }
+                else if (!existing.Contains(request.Key))
                 {
                     if (Refusal(request.Order, prices) is { } refusal)
                     {
@@ -156,7 +154,7 @@ public sealed class OrderIntakeWriter(
             }
 
             var inserted = toInsert.Count > 0
-                ? await OrderStatements.InsertOrdersAsync(connection, transaction, [.. toInsert.Select(i => (i.Order, i.Message))], cancellationToken)
+                ? await ShardOrders.InsertOrdersAsync(connection, transaction, [.. toInsert.Select(i => (i.Order, i.Message))], cancellationToken)
                 : [];
             foreach (var (request, order, _) in toInsert.Where(i => inserted.Contains(i.Order.Id)))
             {
@@ -168,7 +166,7 @@ public sealed class OrderIntakeWriter(
             var earlier = requests.Where(r => !answers.ContainsKey(r.Key)).Select(r => r.Key).ToList();
             if (earlier.Count > 0)
             {
-                foreach (var order in await OrderStatements.OrdersByKeyAsync(connection, transaction, earlier, cancellationToken))
+                foreach (var order in await ShardOrders.OrdersByKeyAsync(connection, transaction, earlier, cancellationToken))
                 {
                     answers[(order.BuyerId, order.IdempotencyKey)] = new Submission(OrdersApi.Accepted(order), IsNew: false);
                     byKey[(order.BuyerId, order.IdempotencyKey)] = order;
@@ -178,8 +176,8 @@ public sealed class OrderIntakeWriter(
             await transaction.CommitAsync(cancellationToken);
             if (inserted.Count > 0)
             {
-                outbox.Notify();
-                metrics.OrdersSubmitted.Add(inserted.Count);
+                outbox.For(shard).Notify();
+                metrics.OrdersSubmitted.Add(inserted.Count, new KeyValuePair<string, object?>("shard", shard.Name));
             }
 
             foreach (var pending in batch)
@@ -255,8 +253,9 @@ public sealed class OrderIntakeWriter(
         var submitted = request.Order;
         var order = new Order
         {
-            Id = Guid.CreateVersion7(now),
+            Id = OrderBuckets.NewOrderId(request.Bucket, now),
             BuyerId = request.BuyerId,
+            Bucket = request.Bucket,
             IdempotencyKey = request.IdempotencyKey,
             BuyerName = submitted.BuyerName.Trim(),
             Email = submitted.Email.Trim(),
@@ -271,7 +270,6 @@ public sealed class OrderIntakeWriter(
             SubmittedAt = now,
             Lines = [.. submitted.Lines.Select(l => new OrderLine
             {
-                BuyerId = request.BuyerId,
                 ProductId = l.ProductId,
                 ProductName = prices[l.ProductId].Name,
                 UnitPrice = prices[l.ProductId].Price,
@@ -282,7 +280,7 @@ public sealed class OrderIntakeWriter(
         var message = new OutboxMessage
         {
             MessageId = Guid.CreateVersion7(now),
-            BuyerId = request.BuyerId,
+            Bucket = request.Bucket,
             Type = OrderMessaging.OrderSubmittedType,
             Payload = JsonSerializer.Serialize(
                 new OrderSubmitted(order.Id, request.BuyerId, [.. order.Lines.Select(l => new OrderSubmittedLine(l.ProductId, l.Quantity))], now),

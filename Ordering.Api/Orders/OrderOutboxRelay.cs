@@ -1,40 +1,42 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using AspireShop.Contracts;
 using AspireShop.Ordering.Data;
-using AspireShop.Ordering.Distribution;
 using AspireShop.Ordering.Messaging;
 using AspireShop.Ordering.Relaying;
-using Npgsql;
+using AspireShop.Ordering.Sharding;
 using Ordering.Api.Schema;
 using Polly.Registry;
 using RabbitMQ.Client;
 
 namespace Ordering.Api.Orders;
 
-/// <summary>Wakes the relay as soon as an order commits.</summary>
+/// <summary>Wakes a shard's relay as soon as an order commits there.</summary>
 public sealed class OrderOutboxSignal : WakeUpSignal;
 
+/// <summary>One wake-up signal per order shard.</summary>
+public sealed class OrderOutboxSignals(OrderShardMap map) : PerShardSignals<OrderOutboxSignal>(map);
+
 /// <summary>
-/// Publishes the order outbox to RabbitMQ: persistent messages, publisher confirms, and a message is marked sent only
-/// after the broker confirmed it. One API replica's relay works at a time, the others stand by (see
-/// <see cref="SingleActiveRelay{TSignal}"/>). While the broker is down the messages wait in the table; a crash between
-/// publish and mark, or a relay taking over from one whose session broke mid-batch, can publish a message again, which
-/// the consumer's inbox (by message id) makes harmless.
+/// Publishes the order outbox of every shard to RabbitMQ: persistent messages, publisher confirms, and a message is
+/// marked sent only after the broker confirmed it. The relays of several API replicas share the work without sending a
+/// message twice at once (see <see cref="ShardedBatchRelay{TSignal}"/>). While the broker is down the messages wait in
+/// the table; a crash between publish and mark can publish a message again, which the consumer's inbox (by message id)
+/// makes harmless.
 /// </summary>
 public sealed class OrderOutboxRelay(
-    OrdersDatabase orders, OrderingSchemaInitializer schema, IConnection broker, OrderOutboxSignal signal, TimeProvider clock,
+    OrderShardMap shards, OrderingSchemaInitializer schema, IConnection broker, OrderOutboxSignals signals, TimeProvider clock,
     ResiliencePipelineProvider<string> pipelines)
-    : SingleActiveRelay<OrderOutboxSignal>(orders, signal, pipelines)
+    : ShardedBatchRelay<OrderOutboxSignal>(shards, signals, pipelines)
 {
     // Named after the application, which ServiceDefaults registers as a trace source.
     public static readonly ActivitySource ActivitySource = new("Ordering.Api");
 
-    private IChannel? _channel;
+    private readonly Lock _channelLock = new();
+    private readonly Dictionary<OrderShard, IChannel> _channels = [];
 
     protected override string Name => "order-outbox";
-
-    protected override long LeaseLock => 7261737;
 
     protected override int BatchSize => 200;
 
@@ -49,49 +51,68 @@ public sealed class OrderOutboxRelay(
 
     private const int PruneWindow = 1_000;
     private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
-    private DateTimeOffset _prunedAt;
+    private readonly ConcurrentDictionary<OrderShard, DateTimeOffset> _prunedAt = [];
 
     protected override Task WhenReadyAsync(CancellationToken cancellationToken) => schema.Ready.WaitAsync(cancellationToken);
 
-    protected override async Task<int> RelayBatchAsync(NpgsqlConnection session, CancellationToken cancellationToken)
+    protected override async Task<int> RelayBatchAsync(OrderShard shard, CancellationToken cancellationToken)
     {
-        // A channel that failed may be closed or hold unconfirmed publishes: the next attempt opens a new one.
-        // Publisher confirms are tracked per channel, and only this loop publishes on it.
-        _channel ??= await OpenChannelAsync(cancellationToken);
+        var channel = await ChannelAsync(shard, cancellationToken);
         try
         {
-            return await RelayBatchAsync(session, _channel, cancellationToken);
+            return await RelayBatchAsync(shard, channel, cancellationToken);
         }
         catch
         {
-            await _channel.DisposeAsync();
-            _channel = null;
+            // A channel that failed may be closed or hold unconfirmed publishes: the next attempt opens a new one.
+            lock (_channelLock)
+            {
+                _channels.Remove(shard);
+            }
+
+            await channel.DisposeAsync();
             throw;
         }
     }
 
-    private async Task<IChannel> OpenChannelAsync(CancellationToken cancellationToken)
+    /// <summary>One channel per shard loop: publisher confirms are tracked per channel, and the loops run concurrently.</summary>
+    private async Task<IChannel> ChannelAsync(OrderShard shard, CancellationToken cancellationToken)
     {
+        lock (_channelLock)
+        {
+            if (_channels.TryGetValue(shard, out var open))
+            {
+                return open;
+            }
+        }
+
         var channel = await broker.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
             cancellationToken);
         await OrderTopology.DeclareAsync(channel, cancellationToken);
+        lock (_channelLock)
+        {
+            _channels[shard] = channel;
+        }
+
         return channel;
     }
 
-    private async Task<int> RelayBatchAsync(NpgsqlConnection session, IChannel channel, CancellationToken cancellationToken)
+    private async Task<int> RelayBatchAsync(OrderShard shard, IChannel channel, CancellationToken cancellationToken)
     {
-        await using var transaction = await session.BeginTransactionAsync(cancellationToken);
-        var batch = await OrderStatements.PendingOutboxAsync(session, transaction, BatchSize, cancellationToken);
+        await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await BucketOwnership.HoldAllOwnedAsync(connection, transaction, cancellationToken);
+        var batch = await ShardOrders.ClaimPendingOutboxAsync(connection, transaction, BatchSize, cancellationToken);
         if (batch.Count == 0)
         {
-            // Nothing to send: now and then, a moment to clear out what was sent long ago.
+            // Nothing to send: now and then, a moment to clear out what was sent long ago, under the same bucket hold.
             var now = clock.GetUtcNow();
-            if (now - _prunedAt >= PruneInterval)
+            if (now - _prunedAt.GetValueOrDefault(shard) >= PruneInterval)
             {
-                await OrderStatements.PruneSentOutboxAsync(session, transaction, now - SentRetention, PruneWindow, cancellationToken);
+                await ShardOrders.PruneSentOutboxAsync(connection, transaction, now - SentRetention, PruneWindow, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                _prunedAt = now;
+                _prunedAt[shard] = now;
             }
 
             return 0;
@@ -100,7 +121,7 @@ public sealed class OrderOutboxRelay(
         // Publish the whole batch, then wait for every confirm: one round trip per batch, not per message. A failure
         // after some were published leaves all unmarked: they are sent again, and the consumer's inbox absorbs that.
         await Task.WhenAll(batch.Select(message => PublishAsync(channel, message, cancellationToken)));
-        await OrderStatements.MarkOutboxSentAsync(session, transaction, batch, clock.GetUtcNow(), cancellationToken);
+        await ShardOrders.MarkOutboxSentAsync(connection, transaction, [.. batch.Select(m => m.Id)], clock.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return batch.Count;
     }

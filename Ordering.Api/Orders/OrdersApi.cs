@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using AspireShop.Ordering.Data;
-using AspireShop.Ordering.Distribution;
+using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults.Resilience;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -54,38 +54,35 @@ public static class OrdersApi
             // answered once committed. The same key answers with the order it made first.
             return (await intake.SubmitAsync(buyer.Identity!.Name!, idempotencyKey, request, ct)).Result;
         }
-        catch (Exception e) when (e is OrdersUnavailableException || ShopResilience.IsDatabaseOutage(e))
+        catch (Exception e) when (e is OrderShardUnavailableException || ShopResilience.IsDatabaseOutage(e))
         {
-            // The orders, or the catalog the prices come from, cannot be reached now.
-            return OrdersUnavailable();
+            // The buyer's shard, or the catalog the prices come from, cannot be reached now.
+            return ShardUnavailable();
         }
     }
 
     private static async Task<Results<Ok<OrderDto>, ProblemHttpResult>> GetOrder(
-        Guid id, ClaimsPrincipal buyer, OrdersDatabase orders, CancellationToken ct)
+        Guid id, ClaimsPrincipal buyer, OrderShardContexts shards, CancellationToken ct)
     {
         try
         {
-            // Filtered by the buyer, so Citus asks the buyer's shard only. Another buyer's order answers exactly like a
-            // missing one: its existence is not revealed.
-            var buyerId = buyer.Identity!.Name!;
-            var order = await orders.WithBriefWaitAsync($"order {id}", async ct =>
-            {
-                await using var ordering = orders.CreateContext();
-                return await ordering.Orders.AsNoTracking().Include(o => o.Lines).SingleOrDefaultAsync(o => o.BuyerId == buyerId && o.Id == id, ct);
-            }, ct);
+            // The id names its bucket, so one shard is asked. Another buyer's order answers exactly like a missing
+            // one: its existence is not revealed.
+            var buyerId = buyer.Identity!.Name;
+            var (order, _) = await shards.InOwningShardAsync(OrderBuckets.Of(id), (ordering, ct) =>
+                ordering.Orders.AsNoTracking().Include(o => o.Lines).SingleOrDefaultAsync(o => o.Id == id && o.BuyerId == buyerId, ct), ct);
             return order is null
                 ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Order not found", detail: $"You have no order {id}.")
                 : TypedResults.Ok(ToDto(order));
         }
-        catch (OrdersUnavailableException)
+        catch (OrderShardUnavailableException)
         {
-            return OrdersUnavailable();
+            return ShardUnavailable();
         }
     }
 
     private static async Task<Results<Ok<List<OrderDto>>, ProblemHttpResult>> ListOrders(
-        string? buyerId, ClaimsPrincipal buyer, OrdersDatabase orders, CancellationToken ct)
+        string? buyerId, ClaimsPrincipal buyer, OrderShardContexts shards, CancellationToken ct)
     {
         var own = buyer.Identity!.Name!;
         if (buyerId is not null && buyerId != own)
@@ -96,24 +93,20 @@ public static class OrdersApi
 
         try
         {
-            // "My orders": one router query on the buyer's shard.
-            var latest = await orders.WithBriefWaitAsync($"orders of {own}", async ct =>
-            {
-                await using var ordering = orders.CreateContext();
-                return await ordering.Orders.AsNoTracking().Include(o => o.Lines)
+            var (orders, _) = await shards.InOwningShardAsync(OrderBuckets.Of(own), (ordering, ct) =>
+                ordering.Orders.AsNoTracking().Include(o => o.Lines)
                     .Where(o => o.BuyerId == own)
                     .OrderByDescending(o => o.SubmittedAt).Take(MaxOrdersListed)
-                    .ToListAsync(ct);
-            }, ct);
-            return TypedResults.Ok(latest.Select(ToDto).ToList());
+                    .ToListAsync(ct), ct);
+            return TypedResults.Ok(orders.Select(ToDto).ToList());
         }
-        catch (OrdersUnavailableException)
+        catch (OrderShardUnavailableException)
         {
-            return OrdersUnavailable();
+            return ShardUnavailable();
         }
     }
 
-    private static ProblemHttpResult OrdersUnavailable()
+    private static ProblemHttpResult ShardUnavailable()
         => TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Orders unavailable",
             detail: "Your orders cannot be reached right now; try again in a few seconds.",
             extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = 5 });

@@ -1,13 +1,13 @@
-using AspireShop.Ordering.Distribution;
+using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults;
 using Polly.Registry;
 
 namespace Ordering.Api.Schema;
 
 /// <summary>
-/// Ordering.Api owns the ordering schema: when it starts it migrates it, which creates the tables and distributes them
-/// over the Citus workers (<see cref="OrderingSchema"/>). Ordering.Worker waits for this service to be healthy, which it
-/// is only once this is done.
+/// Ordering.Api owns the ordering schema: when it starts it migrates the order shard map (in the catalog database) and
+/// every order shard, and writes the first shard map (<see cref="OrderShardSetup"/>). Ordering.Worker waits for this
+/// service to be healthy, which it is only once this is done.
 /// </summary>
 public sealed class OrderingSchemaInitializer(
     IServiceScopeFactory scopes, ResiliencePipelineProvider<string> pipelines, ILogger<OrderingSchemaInitializer> logger)
@@ -18,5 +18,6 @@ public sealed class OrderingSchemaInitializer(
     protected override string What => "The ordering schema";
 
     protected override Task InitializeAsync(IServiceProvider services, CancellationToken cancellationToken)
-        => OrderingSchema.EnsureAsync(services.GetRequiredService<OrdersDatabase>(), cancellationToken);
+        => OrderShardSetup.EnsureAsync(
+            services.GetRequiredService<OrderShardMapDbContext>(), services.GetRequiredService<OrderShardContexts>(), cancellationToken);
 }

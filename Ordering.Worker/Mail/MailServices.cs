@@ -18,7 +18,7 @@ public static class MailServices
             services.GetRequiredService<IOptions<MailOptions>>().Value.UsesSmtp
                 ? services.GetRequiredService<SmtpMailSender>()
                 : services.GetRequiredService<PickupDirectoryMailSender>());
-        builder.Services.AddSingleton<OrderMailSignal>();
+        builder.Services.AddSingleton<OrderMailSignals>();
         builder.Services.AddHostedService<OrderMailRelay>();
         return builder;
     }

@@ -1,60 +1,61 @@
 using AspireShop.Ordering.Data;
-using AspireShop.Ordering.Distribution;
 using AspireShop.Ordering.Relaying;
+using AspireShop.Ordering.Sharding;
 using MailKit.Net.Smtp;
-using Npgsql;
 using Polly.Registry;
 
 namespace Ordering.Worker.Mail;
 
-/// <summary>Wakes the mail relay as soon as an order is decided.</summary>
+/// <summary>Wakes a shard's mail relay as soon as an order is decided there.</summary>
 public sealed class OrderMailSignal : WakeUpSignal;
+
+/// <summary>One wake-up signal per order shard.</summary>
+public sealed class OrderMailSignals(OrderShardMap map) : PerShardSignals<OrderMailSignal>(map);
 
 /// <summary>
 /// Sends the mails owed for decided orders. The record of the debt is the order's <see cref="MailOwed"/> row, written
 /// in the same transaction that decided the order, so a worker that dies after the commit leaves the mail owed rather
-/// than lost; it is deleted, and the order's <c>MailSentAt</c> set, by the transaction that records the mail sent. One
-/// worker's relay sends at a time (see <see cref="SingleActiveRelay{TSignal}"/>), so two workers never send the same
-/// mail; a mail sent just before a crash, or by a relay whose session broke before it recorded the mail, is sent again
-/// by the relay that comes next: the pickup sender finds its file and writes nothing; an SMTP server may get a second
-/// copy with the same Message-ID.
+/// than lost; it is deleted, and the order's <c>MailSentAt</c> set, by the transaction that records the mail sent. A batch is claimed and marked in the same transaction after sending, so two workers never
+/// send the same mail (see <see cref="ShardedBatchRelay{TSignal}"/>), and a mail sent just before a crash is claimed
+/// again by whichever relay comes next: the pickup sender finds its file and writes nothing; an SMTP server may get a
+/// second copy with the same Message-ID.
 /// </summary>
 public sealed class OrderMailRelay(
-    OrdersDatabase orders, IOrderMailSender sender, OrderMailSignal signal, TimeProvider clock, ResiliencePipelineProvider<string> pipelines,
+    OrderShardMap shards, IOrderMailSender sender, OrderMailSignals signals, TimeProvider clock, ResiliencePipelineProvider<string> pipelines,
     ILogger<OrderMailRelay> logger)
-    : SingleActiveRelay<OrderMailSignal>(orders, signal, pipelines)
+    : ShardedBatchRelay<OrderMailSignal>(shards, signals, pipelines)
 {
     protected override string Name => "order-mail";
-
-    protected override long LeaseLock => 7261738;
 
     protected override int BatchSize => 32;
 
     protected override TimeSpan IdlePoll => TimeSpan.FromSeconds(2);
 
-    protected override async Task<int> RelayBatchAsync(NpgsqlConnection session, CancellationToken cancellationToken)
+    protected override async Task<int> RelayBatchAsync(OrderShard shard, CancellationToken cancellationToken)
     {
-        await using var transaction = await session.BeginTransactionAsync(cancellationToken);
-        var owed = await OrderStatements.OwedMailsAsync(session, transaction, BatchSize, cancellationToken);
+        await using var connection = await shard.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await BucketOwnership.HoldAllOwnedAsync(connection, transaction, cancellationToken);
+        var owed = await ShardOrders.ClaimOwedMailsAsync(connection, transaction, BatchSize, cancellationToken);
         if (owed.Count == 0)
         {
             return 0;
         }
 
-        var settled = new List<MailToSend>(owed.Count);
+        var settled = new List<Guid>(owed.Count);
         Exception? failure = null;
         foreach (var mail in owed)
         {
             try
             {
                 await sender.SendAsync(mail, cancellationToken);
-                settled.Add(mail);
+                settled.Add(mail.OrderId);
             }
             catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
             {
                 // Trying again cannot help: record it and stop owing the mail.
                 logger.LogError("The mail for order {OrderId} is undeliverable: the SMTP server refused the recipient ({Problem}).", mail.OrderId, e.Message);
-                settled.Add(mail);
+                settled.Add(mail.OrderId);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -63,11 +64,7 @@ public sealed class OrderMailRelay(
             }
         }
 
-        if (settled.Count > 0)
-        {
-            await OrderStatements.MarkMailsSentAsync(session, transaction, settled, clock.GetUtcNow(), cancellationToken);
-        }
-
+        await ShardOrders.MarkMailsSentAsync(connection, transaction, settled, clock.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (failure is not null)
         {

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using AspireShop.Catalog.Stock;
 using AspireShop.Contracts;
 using AspireShop.Ordering.Data;
-using AspireShop.Ordering.Distribution;
+using AspireShop.Ordering.Sharding;
 
 namespace Ordering.Worker.Orders;
 
@@ -20,69 +20,92 @@ public sealed record ProcessingOutcome(OrderStatus? DecidedStatus, string? Reaso
 }
 
 /// <summary>
-/// Processes OrderSubmitted messages, many at a time: the round trips are per batch, not per order, while each order
-/// keeps its own guarantees. The orders are in the orders database, the stock in the catalog database, so a batch
-/// takes three steps, made safe by the stock reservation ledger:
+/// Processes OrderSubmitted messages, many at a time: the round trips are per batch and per shard, not per order,
+/// while each order keeps its own guarantees. The orders live on their shards, the stock in the catalog database, so
+/// a batch takes three steps, made safe by the stock reservation ledger:
 /// <list type="number">
-/// <item>one read: which messages are not yet in the inbox with their order still Submitted (so stock is never
-/// reserved for an order that is not there);</item>
+/// <item>on each shard, one read: which messages' buckets are still owned there, which messages are not yet in the
+/// inbox with their order still Submitted (so stock is never reserved for an order that is not there);</item>
 /// <item>in the catalog, one transaction for the whole batch: every undecided order's ledger row, then every line's
 /// stock or none per order (<see cref="CatalogStock.ReserveOnceAsync"/>); a retried order reads the earlier
 /// decision back;</item>
-/// <item>in the orders database again, one transaction: in one statement the messages into the inbox (a concurrent
-/// delivery stops there) and the orders Confirmed or Rejected if still Submitted, each with a <see cref="MailOwed"/>
-/// row: the buyer's mail owed. Each order's rows are on its buyer's shard; the batch commits on every worker it
-/// touched, or on none.</item>
+/// <item>on each shard again, one transaction: the buckets held (shared, so they cannot move meanwhile), then in one
+/// statement the messages into the inbox (a concurrent delivery stops there) and the orders Confirmed or Rejected if
+/// still Submitted, each with a <see cref="MailOwed"/> row: the buyer's mail owed.</item>
 /// </list>
-/// The orders are not held while the catalog transaction waits on product rows.
+/// A shard is not held while the catalog transaction waits on product rows, so a bucket move's freeze never waits
+/// on the catalog.
 /// </summary>
-public sealed class OrderProcessor(OrdersDatabase orders, CatalogStock catalog, TimeProvider clock)
+public sealed class OrderProcessor(OrderShardMap shards, CatalogStock catalog, TimeProvider clock)
 {
-    /// <summary>Processes the messages and returns one outcome per message, in the same order.</summary>
-    public async Task<ProcessingOutcome[]> ProcessAsync(IReadOnlyList<ReceivedOrder> messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Processes the messages, filling <paramref name="outcomes"/> (one per message, in the same order) as each shard
+    /// commits, so a caller whose call failed half-way knows what is done. A message left without an outcome had its
+    /// bucket on another shard than the map said (moved): refresh the map and process it again.
+    /// </summary>
+    public async Task ProcessAsync(IReadOnlyList<ReceivedOrder> messages, ProcessingOutcome?[] outcomes, CancellationToken cancellationToken)
     {
-        var refs = messages.Select(m => new OrderMessageRef(m.MessageId, m.Submitted.BuyerId, m.Submitted.OrderId)).ToArray();
-        var outcomes = Enumerable.Repeat(ProcessingOutcome.NothingNew, messages.Count).ToArray();
-        List<int> undecided;
-        await using (var connection = await orders.DataSource.OpenConnectionAsync(cancellationToken))
-        {
-            var answers = await OrderStatements.AreUndecidedAsync(connection, refs, cancellationToken);
-            undecided = [.. Enumerable.Range(0, messages.Count).Where(i => answers[i])];
-        }
+        var refs = messages.Select(m => new OrderMessageRef(m.MessageId, OrderBuckets.Of(m.Submitted.OrderId), m.Submitted.OrderId)).ToArray();
+        var byShard = Enumerable.Range(0, messages.Count).Where(i => outcomes[i] is null)
+            .GroupBy(i => shards.ForBucket(refs[i].Bucket)).ToList();
 
-        if (undecided.Count == 0)
+        var undecided = new List<int>[byShard.Count];
+        await Task.WhenAll(byShard.Select(async (group, g) =>
         {
-            return outcomes;
+            await using var connection = await group.Key.DataSource.OpenConnectionAsync(cancellationToken);
+            var indexes = group.ToList();
+            var answers = await ShardOrders.AreUndecidedAsync(connection, [.. indexes.Select(i => refs[i])], cancellationToken);
+            undecided[g] = [];
+            for (var k = 0; k < indexes.Count; k++)
+            {
+                if (answers[k] is { Owned: true, Undecided: false })
+                {
+                    outcomes[indexes[k]] = ProcessingOutcome.NothingNew;
+                }
+                else if (answers[k].Owned)
+                {
+                    undecided[g].Add(indexes[k]);
+                }
+            }
+        }));
+        if (undecided.All(u => u.Count == 0))
+        {
+            return;
         }
 
         var stock = await catalog.ReserveOnceAsync(
-            [.. undecided.Select(i => new OrderLines(refs[i].OrderId, [.. messages[i].Submitted.Lines.Select(l => (l.ProductId, l.Quantity))]))],
+            [.. undecided.SelectMany(u => u).Select(i => new OrderLines(refs[i].OrderId, [.. messages[i].Submitted.Lines.Select(l => (l.ProductId, l.Quantity))]))],
             cancellationToken);
 
-        var decisions = undecided.Select(i => stock[refs[i].OrderId] is var d && d.RejectionReason is null
-            ? new OrderDecision(refs[i], OrderStatus.Confirmed, null)
-            : new OrderDecision(refs[i], OrderStatus.Rejected, d.RejectionReason)).ToList();
-        HashSet<Guid> decided;
-        await using (var connection = await orders.DataSource.OpenConnectionAsync(cancellationToken))
+        await Task.WhenAll(byShard.Select(async (group, g) =>
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            decided = await OrderStatements.ProcessManyOnceAsync(connection, transaction, decisions, clock.GetUtcNow(), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-
-        // Not decided now when the message was processed before, or when the order is not Submitted any more
-        // (decided meanwhile by a message with another id, which took the same decision from the ledger). Two
-        // messages of one order in the batch: the first one reports the decision.
-        foreach (var (i, decision) in undecided.Zip(decisions))
-        {
-            if (decided.Remove(refs[i].OrderId))
+            if (undecided[g].Count == 0)
             {
-                outcomes[i] = new ProcessingOutcome(decision.Status, decision.Reason, [.. messages[i].Submitted.Lines.Select(l => l.ProductId)],
-                    stock[refs[i].OrderId].ListsChanged);
+                return;
             }
-        }
 
-        return outcomes;
+            var decisions = undecided[g].Select(i => stock[refs[i].OrderId] is var d && d.RejectionReason is null
+                ? new OrderDecision(refs[i], OrderStatus.Confirmed, null)
+                : new OrderDecision(refs[i], OrderStatus.Rejected, d.RejectionReason)).ToList();
+            await using var connection = await group.Key.DataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var (recorded, decided) = await ShardOrders.ProcessManyOnceAsync(connection, transaction, decisions, clock.GetUtcNow(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+
+            // Not decided now when the message was processed before, or when the order is not Submitted any more
+            // (decided meanwhile by a message with another id, which took the same decision from the ledger). Two
+            // messages of one order in the batch: the first one recorded reports the decision.
+            foreach (var (i, decision) in undecided[g].Zip(decisions))
+            {
+                if (recorded.Contains(refs[i].MessageId))
+                {
+                    outcomes[i] = decided.Remove(refs[i].OrderId)
+                        ? new ProcessingOutcome(decision.Status, decision.Reason, [.. messages[i].Submitted.Lines.Select(l => l.ProductId)],
+                            stock[refs[i].OrderId].ListsChanged)
+                        : ProcessingOutcome.NothingNew;
+                }
+            }
+        }));
     }
 }
 

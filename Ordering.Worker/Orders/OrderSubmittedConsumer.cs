@@ -7,6 +7,7 @@ using AspireShop.Contracts;
 using AspireShop.Ordering.Batching;
 using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Messaging;
+using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults.Resilience;
 using Microsoft.Extensions.Caching.Hybrid;
 using Ordering.Worker.Mail;
@@ -27,7 +28,7 @@ namespace Ordering.Worker.Orders;
 /// cached stock of the ordered products is invalidated and the mail relay woken for the buyers' mail.
 /// </summary>
 public sealed class OrderSubmittedConsumer(
-    IConnection broker, OrderProcessor processor, OrderMailSignal mail, HybridCache cache, OrderingWorkerMetrics metrics,
+    IConnection broker, OrderProcessor processor, OrderShardMap shards, OrderMailSignals mail, HybridCache cache, OrderingWorkerMetrics metrics,
     TimeProvider clock, ResiliencePipelineProvider<string> pipelines, ILogger<OrderSubmittedConsumer> logger)
     : BackgroundService
 {
@@ -149,19 +150,19 @@ public sealed class OrderSubmittedConsumer(
         }
 
         metrics.BatchSize.Record(messages.Count);
-        ProcessingOutcome[] outcomes;
+        var outcomes = new ProcessingOutcome?[messages.Count];
         try
         {
             using (BatchSpans.StartWork(ActivitySource, $"{ProcessSpanName} batch", [.. messages.Select(m => m.Span)]))
             {
-                outcomes = await ProcessWaitingOutOutagesAsync(messages, cancellationToken);
+                await ProcessWaitingOutOutagesAsync(messages, outcomes, cancellationToken);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException && messages.Count > 1)
         {
             logger.LogWarning("A batch of {Count} orders failed ({Problem}); processing them one at a time.", messages.Count, e.Message);
             Activity.Current = null;
-            await HandleOneAtATimeAsync(channel, messages, cancellationToken);
+            await HandleOneAtATimeAsync(channel, messages, outcomes, cancellationToken);
             return;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -181,20 +182,21 @@ public sealed class OrderSubmittedConsumer(
         // Every earlier delivery on this channel is settled (batches are handled in turn, rejects went singly), so one
         // acknowledgement covers the batch.
         await channel.BasicAckAsync(messages[^1].Delivery.Tag, multiple: true, cancellationToken);
-        await AfterCommitAsync([.. messages.Zip(outcomes)], cancellationToken);
+        await AfterCommitAsync([.. messages.Zip(outcomes, (message, outcome) => (message, outcome!))], cancellationToken);
     }
 
-    /// <summary>After a failed batch (which committed nothing): each message alone, acknowledged or requeued on its own.</summary>
-    private async Task HandleOneAtATimeAsync(IChannel channel, List<Message> messages, CancellationToken cancellationToken)
+    /// <summary>After a failed batch: each message alone, acknowledged or requeued on its own. What the batch already committed stays done.</summary>
+    private async Task HandleOneAtATimeAsync(IChannel channel, List<Message> messages, ProcessingOutcome?[] outcomes, CancellationToken cancellationToken)
     {
         var done = new List<(Message, ProcessingOutcome)>();
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
-            ProcessingOutcome outcome;
+            var message = messages[i];
+            var outcome = new[] { outcomes[i] };
             try
             {
                 Activity.Current = message.Span;
-                outcome = (await ProcessWaitingOutOutagesAsync([message], cancellationToken))[0];
+                await ProcessWaitingOutOutagesAsync([message], outcome, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -210,25 +212,33 @@ public sealed class OrderSubmittedConsumer(
             }
 
             await channel.BasicAckAsync(message.Delivery.Tag, multiple: false, cancellationToken);
-            done.Add((message, outcome));
+            done.Add((message, outcome[0]!));
         }
 
         await AfterCommitAsync(done, cancellationToken);
     }
 
     /// <summary>
-    /// Retries through database outages (restart, failover) while holding the messages
+    /// Retries through database outages (restart, failover) and bucket moves while holding the messages
     /// (<see cref="ShopResilience.DatabaseOutage"/>): requeueing them would count as failed deliveries and could
-    /// dead-letter perfectly good orders. A batch commits whole or not at all, and a retried one finds in the inbox
-    /// whatever committed before a lost answer, so a retry processes the whole batch again.
+    /// dead-letter perfectly good orders. Each retry processes only what has no outcome yet.
     /// </summary>
-    private async Task<ProcessingOutcome[]> ProcessWaitingOutOutagesAsync(List<Message> messages, CancellationToken cancellationToken)
+    private async Task ProcessWaitingOutOutagesAsync(List<Message> messages, ProcessingOutcome?[] outcomes, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(messages.Count == 1 ? $"order {messages[0].Order.Submitted.OrderId}" : $"{messages.Count} orders", cancellationToken);
         try
         {
-            return await _outageRetry.ExecuteAsync(
-                async context => await processor.ProcessAsync([.. messages.Select(m => m.Order)], context.CancellationToken), context);
+            await _outageRetry.ExecuteAsync(async context =>
+            {
+                await processor.ProcessAsync([.. messages.Select(m => m.Order)], outcomes, context.CancellationToken);
+                if (Array.IndexOf(outcomes, null) is var moved and >= 0)
+                {
+                    // A bucket is moving or has moved: the map names the new shard once the move switches it.
+                    await shards.RefreshAsync(context.CancellationToken);
+                    var orderId = messages[moved].Order.Submitted.OrderId;
+                    throw new BucketMovedException(OrderBuckets.Of(orderId), shards.ForBucket(OrderBuckets.Of(orderId)));
+                }
+            }, context);
         }
         finally
         {
@@ -251,7 +261,7 @@ public sealed class OrderSubmittedConsumer(
                 var status = new KeyValuePair<string, object?>("status", decided);
                 metrics.OrdersDecided.Add(1, status);
                 metrics.ProcessingTime.Record((now - submitted.SubmittedAt).TotalSeconds, status);
-                mail.Notify();
+                mail.For(shards.ForBucket(OrderBuckets.Of(submitted.OrderId))).Notify();
                 if (decided == OrderStatus.Confirmed)
                 {
                     stockChanged.UnionWith(outcome.ProductIds);
@@ -296,7 +306,7 @@ public sealed class OrderSubmittedConsumer(
         try
         {
             submitted = JsonSerializer.Deserialize(body, WorkerJsonContext.Default.OrderSubmitted)!;
-            return submitted is { Lines.Count: > 0, BuyerId.Length: > 0 } && submitted.OrderId != Guid.Empty
+            return submitted is { Lines.Count: > 0 } && submitted.OrderId != Guid.Empty
                 && submitted.Lines.All(l => l.ProductId > 0 && l.Quantity > 0);
         }
         catch (JsonException)

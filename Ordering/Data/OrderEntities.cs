@@ -11,8 +11,10 @@ public sealed class Order
 {
     public Guid Id { get; set; }
 
-    /// <summary>Whose order it is; the key Citus distributes every ordering table by, so a buyer's rows share a shard.</summary>
     public required string BuyerId { get; set; }
+
+    /// <summary>The buyer's bucket (also encoded in <see cref="Id"/>): what a shard owns and a bucket move selects by.</summary>
+    public int Bucket { get; set; }
 
     /// <summary>The buyer's key for this submission: a repeated key finds this order instead of creating another.</summary>
     public required string IdempotencyKey { get; set; }
@@ -49,8 +51,6 @@ public sealed class Order
 /// </summary>
 public sealed class MailOwed
 {
-    public required string BuyerId { get; set; }
-
     public Guid OrderId { get; set; }
 
     public DateTimeOffset DecidedAt { get; set; }
@@ -69,8 +69,6 @@ public sealed class ShippingAddress
 
 public sealed class OrderLine
 {
-    public required string BuyerId { get; set; }
-
     public Guid OrderId { get; set; }
 
     public int ProductId { get; set; }
@@ -89,11 +87,12 @@ public sealed class OrderLine
 /// </summary>
 public sealed class OutboxMessage
 {
-    /// <summary>A UUIDv7: unique, and in the order the messages were written, which is the order the relay sends them in.</summary>
+    public long Id { get; set; }
+
     public Guid MessageId { get; set; }
 
-    /// <summary>The buyer of the order it is about, so the message is written on the order's shard, in its transaction.</summary>
-    public required string BuyerId { get; set; }
+    /// <summary>The bucket of the order it is about: the relay sends only messages of buckets its shard owns.</summary>
+    public int Bucket { get; set; }
 
     public required string Type { get; set; }
 
@@ -117,8 +116,18 @@ public sealed class InboxMessage
 {
     public Guid MessageId { get; set; }
 
-    /// <summary>The buyer of the order the message was about, so the record is on the order's shard and moves with it.</summary>
-    public required string BuyerId { get; set; }
+    /// <summary>The bucket of the order the message was about, so the record moves with the bucket.</summary>
+    public int Bucket { get; set; }
 
     public DateTimeOffset ProcessedAt { get; set; }
+}
+
+/// <summary>
+/// A bucket this shard owns. Every transaction on a bucket's order data first holds the bucket and checks for its row
+/// here (<see cref="AspireShop.Ordering.Sharding.BucketOwnership"/>): a bucket move takes the bucket exclusively and
+/// deletes the row, which waits for those transactions and turns away later ones.
+/// </summary>
+public sealed class OwnedBucket
+{
+    public int Bucket { get; set; }
 }

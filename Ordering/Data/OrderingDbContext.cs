@@ -3,11 +3,9 @@ using Microsoft.EntityFrameworkCore;
 namespace AspireShop.Ordering.Data;
 
 /// <summary>
-/// Orders, their lines, their outbox, the order processor's inbox and the mail owed, in their own schema with their own
-/// migrations, in the orders database of the Citus cluster. Every table is distributed by <c>BuyerId</c> and co-located
-/// with <c>orders</c> (<see cref="Distribution"/>): a buyer's order, its lines, its outbox message, the inbox row of that
-/// message and its mail owed share one shard, so each is one worker's work, and keys that must be unique include the
-/// buyer, as Citus requires.
+/// Orders, their outbox and the order processor's inbox, in their own schema with their own migrations, on each order
+/// shard's primary (a database of its own, apart from the catalog); <see cref="OwnedBuckets"/> says which buckets the
+/// shard holds.
 /// </summary>
 public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> options) : DbContext(options)
 {
@@ -17,6 +15,7 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
     private const string OrderLinesTable = "order_lines";
     private const string OutboxTable = "outbox";
     private const string InboxTable = "inbox";
+    private const string OwnedBucketsTable = "owned_buckets";
     private const string MailOwedTable = "mail_owed";
 
     /// <summary>The tables' schema-qualified names, for the hot paths that speak SQL (<see cref="ShardOrders"/>).</summary>
@@ -26,22 +25,8 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
         public const string OrderLines = $"{Schema}.{OrderLinesTable}";
         public const string Outbox = $"{Schema}.{OutboxTable}";
         public const string Inbox = $"{Schema}.{InboxTable}";
+        public const string OwnedBuckets = $"{Schema}.{OwnedBucketsTable}";
         public const string MailOwed = $"{Schema}.{MailOwedTable}";
-    }
-
-    /// <summary>How the tables are spread over the cluster (the migration <c>OrdersDistributedByBuyer</c> spells it out).</summary>
-    public static class Distribution
-    {
-        /// <summary>The column every ordering table is distributed by.</summary>
-        public const string Column = "BuyerId";
-
-        /// <summary>
-        /// Shards per table: two per worker of the default scale-out cluster, so a move or a rebalance has a shard to
-        /// move, and few enough that a statement touching every shard (a batch of many buyers) stays cheap: each shard
-        /// is a task, and 32 (Citus's default) cost a batch of 64 orders five times as much as 4 here.
-        /// </summary>
-        public const int ShardCount = 4;
-
     }
 
     public DbSet<Order> Orders => Set<Order>();
@@ -50,6 +35,8 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
 
     public DbSet<InboxMessage> Inbox => Set<InboxMessage>();
 
+    public DbSet<OwnedBucket> OwnedBuckets => Set<OwnedBucket>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);
@@ -57,7 +44,6 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
         modelBuilder.Entity<Order>(order =>
         {
             order.ToTable(OrdersTable);
-            order.HasKey(o => new { o.BuyerId, o.Id });
             order.Property(o => o.BuyerId).HasMaxLength(100);
             order.Property(o => o.IdempotencyKey).HasMaxLength(100);
             order.Property(o => o.BuyerName).HasMaxLength(100);
@@ -74,8 +60,9 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
             });
             order.HasIndex(o => new { o.BuyerId, o.IdempotencyKey }).IsUnique();
             order.HasIndex(o => new { o.BuyerId, o.SubmittedAt });
-            order.HasMany(o => o.Lines).WithOne().HasForeignKey(l => new { l.BuyerId, l.OrderId }).OnDelete(DeleteBehavior.Cascade);
-            order.HasOne(o => o.MailOwed).WithOne().HasForeignKey<MailOwed>(m => new { m.BuyerId, m.OrderId }).OnDelete(DeleteBehavior.Cascade);
+            order.HasIndex(o => o.Bucket);
+            order.HasMany(o => o.Lines).WithOne().HasForeignKey(l => l.OrderId).OnDelete(DeleteBehavior.Cascade);
+            order.HasOne(o => o.MailOwed).WithOne().HasForeignKey<MailOwed>(m => m.OrderId).OnDelete(DeleteBehavior.Cascade);
 
             // An order row is written once and updated twice (decided, mail sent), and no index covers what those updates
             // change: with room left on its page an update is HOT and writes no index entries. The worker decides up to
@@ -88,16 +75,14 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
         modelBuilder.Entity<MailOwed>(owed =>
         {
             owed.ToTable(MailOwedTable);
-            owed.HasKey(m => new { m.BuyerId, m.OrderId });
-            owed.Property(m => m.BuyerId).HasMaxLength(100);
+            owed.HasKey(m => m.OrderId);
             owed.HasIndex(m => m.DecidedAt);
         });
 
         modelBuilder.Entity<OrderLine>(line =>
         {
             line.ToTable(OrderLinesTable);
-            line.HasKey(l => new { l.BuyerId, l.OrderId, l.ProductId });
-            line.Property(l => l.BuyerId).HasMaxLength(100);
+            line.HasKey(l => new { l.OrderId, l.ProductId });
             line.Property(l => l.ProductName).HasMaxLength(100);
             line.Property(l => l.UnitPrice).HasPrecision(10, 2);
         });
@@ -105,20 +90,27 @@ public sealed class OrderingDbContext(DbContextOptions<OrderingDbContext> option
         modelBuilder.Entity<InboxMessage>(message =>
         {
             message.ToTable(InboxTable);
-            message.HasKey(m => new { m.BuyerId, m.MessageId });
-            message.Property(m => m.BuyerId).HasMaxLength(100);
+            message.HasKey(m => m.MessageId);
+            message.HasIndex(m => m.Bucket);
+        });
+
+        modelBuilder.Entity<OwnedBucket>(owned =>
+        {
+            owned.ToTable(OwnedBucketsTable);
+            owned.HasKey(o => o.Bucket);
+            owned.Property(o => o.Bucket).ValueGeneratedNever();
         });
 
         modelBuilder.Entity<OutboxMessage>(message =>
         {
             message.ToTable(OutboxTable);
-            message.HasKey(m => new { m.BuyerId, m.MessageId });
-            message.Property(m => m.BuyerId).HasMaxLength(100);
             message.Property(m => m.Type).HasMaxLength(100);
             message.Property(m => m.Payload).HasColumnType("jsonb");
             message.Property(m => m.TraceParent).HasMaxLength(55);
+            message.HasIndex(m => m.MessageId).IsUnique();
+            message.HasIndex(m => m.Bucket);
             // The relay only ever looks for unsent messages: a partial index stays small however long the history.
-            message.HasIndex(m => m.MessageId).HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_outbox_pending");
+            message.HasIndex(m => m.Id).HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_outbox_pending");
         });
     }
 }

@@ -1,3 +1,5 @@
+using AspireShop.Ordering.Sharding;
+
 namespace AspireShop.Ordering.Relaying;
 
 /// <summary>
@@ -21,4 +23,12 @@ public abstract class WakeUpSignal
     }
 
     public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _pending.WaitAsync(timeout, cancellationToken);
+}
+
+/// <summary>One wake-up signal per order shard, so a commit on one shard wakes only that shard's relay.</summary>
+public abstract class PerShardSignals<TSignal>(OrderShardMap map) where TSignal : WakeUpSignal, new()
+{
+    private readonly TSignal[] _signals = [.. map.Shards.Select(_ => new TSignal())];
+
+    public TSignal For(OrderShard shard) => _signals[shard.Number - 1];
 }

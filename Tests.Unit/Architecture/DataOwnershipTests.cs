@@ -13,10 +13,10 @@ public sealed partial class DataOwnershipTests
     public static TheoryData<string> Rows() => [.. OwnershipRows().Select(row => row.Data)];
 
     [Fact]
-    public void TheTableCoversTheCatalogTheLedgerAndTheOrders()
+    public void TheTableCoversTheCatalogTheLedgerTheShardMapAndTheOrders()
     {
         var data = string.Join(' ', OwnershipRows().Select(row => row.Data));
-        foreach (var table in new[] { "products", "stock_reservations", "ordering.orders", "order_lines", "outbox", "inbox", "mail_owed" })
+        foreach (var table in new[] { "products", "stock_reservations", "sharding.bucket_map", "ordering.orders", "outbox", "mail_owed" })
         {
             Assert.Contains($"`{table}`", data);
         }

@@ -45,9 +45,11 @@ public sealed class DeploymentManifestTests
         AssertEnvironment(resources, "catalog-api",
             "ConnectionStrings__catalogdb", "ConnectionStrings__catalogdb-replica", "ConnectionStrings__cache", "CatalogAdmin__SigningKey");
         AssertEnvironment(resources, "ordering-api",
-            "ConnectionStrings__catalogdb", "ConnectionStrings__messaging", "ConnectionStrings__ordersdb", "Buyers__SigningKey");
+            "ConnectionStrings__catalogdb", "ConnectionStrings__messaging", "ConnectionStrings__ordersdb-shard1", "ConnectionStrings__ordersdb-shard2",
+            "Buyers__SigningKey");
         AssertEnvironment(resources, "ordering-worker",
-            "ConnectionStrings__catalogdb", "ConnectionStrings__cache", "ConnectionStrings__messaging", "ConnectionStrings__ordersdb");
+            "ConnectionStrings__catalogdb", "ConnectionStrings__cache", "ConnectionStrings__messaging",
+            "ConnectionStrings__ordersdb-shard1", "ConnectionStrings__ordersdb-shard2");
         AssertEnvironment(resources, "web-blazor", "ConnectionStrings__cache", "services__catalog-api__http__0", "services__ordering-api__http__0");
     }
 
@@ -75,7 +77,7 @@ public sealed class DeploymentManifestTests
     {
         var resources = DeploymentManifest.Resources(await ManifestAsync(externalServers: true));
 
-        foreach (var name in new[] { "catalogdb", "catalogdb-replica", "cache", "messaging", "ordersdb" })
+        foreach (var name in new[] { "catalogdb", "catalogdb-replica", "cache", "messaging", "ordersdb-shard1", "ordersdb-shard2" })
         {
             Assert.Equal("parameter.v0", resources[name]!["type"]!.GetValue<string>());
             Assert.NotNull(resources[name]!["connectionString"]);

@@ -176,22 +176,24 @@ public sealed class DrillCommandTests(FaultGraphFixture graph, ITestOutputHelper
     }
 
     [Fact]
-    public async Task MovingAShardFromTheDashboardUnevensTheWorkersAndRebalancingEvensThemOutAgain()
+    public async Task MovingABucketFromTheDashboardSwitchesItsShardAndMovingItBackRestoresIt()
     {
-        var before = await ShardsPerWorkerAsync();
-        Assert.Equal(2, before.Count);
-        Assert.All(before.Values, shards => Assert.Equal(2, shards));
-        // Every replica of Ordering.Api offers the commands (the dashboard lists each); any of them moves the shards.
+        const int bucket = 41;
+        var home = await ShardOfAsync(bucket);
+        var other = home == 1 ? 2 : 1;
+        // Every replica of Ordering.Api offers the command (the dashboard lists each); any of them moves the bucket.
         var (replica, _) = (await graph.App.RunningReplicasAsync(ResourceNames.OrderingApi))[^1];
 
-        var moved = await RunAsync(replica, "drill-move-shard");
+        var moved = await RunAsync(replica, "drill-move-bucket", ("bucket", bucket), ("shard", other));
         output.WriteLine(moved.Data?.Value);
-        Assert.Equal([1, 3], (await ShardsPerWorkerAsync()).Values.Order());
+        Assert.Equal(other, await ShardOfAsync(bucket));
 
-        var rebalance = await RunAsync(replica, "drill-rebalance-shards");
-        output.WriteLine(rebalance.Data?.Value);
-        await Eventually.TrueAsync(async () => (await ShardsPerWorkerAsync()).Values.All(shards => shards == 2),
-            TimeSpan.FromMinutes(1), "the rebalancer gave each worker two shards again", TimeSpan.FromMilliseconds(250));
+        await RunAsync(replica, "drill-move-bucket", ("bucket", bucket), ("shard", home));
+        Assert.Equal(home, await ShardOfAsync(bucket));
+
+        var refused = await Commands.ExecuteCommandAsync(replica, "drill-move-bucket",
+            Arguments(("bucket", 64), ("shard", other)), CancellationToken.None);
+        Assert.False(refused.Success, "bucket 64 does not exist");
     }
 
     /// <summary>Starts the load generator as the dashboard's start button does; disposing stops it, as the rest of the suite expects.</summary>
@@ -244,9 +246,9 @@ public sealed class DrillCommandTests(FaultGraphFixture graph, ITestOutputHelper
         return stat[stat.LastIndexOf(')') + 2];
     }
 
-    /// <summary>The load generator's orders decided so far (its buyers are load-buyer-0 to load-buyer-499).</summary>
+    /// <summary>The load generator's orders decided so far (its buyers are load-buyer-0 to load-buyer-499), on every shard.</summary>
     private Task<long> DecidedLoadOrdersAsync()
-        => OrdersDatabase.SumAsync(graph.App,
+        => OrderShardDatabases.SumAsync(graph.App,
             """SELECT count(*) FROM ordering.orders WHERE "BuyerId" LIKE 'load-buyer-%' AND "Status" <> 'Submitted'""");
 
     private static async Task<long> AcceptedAsync(HttpClient load)
@@ -255,12 +257,13 @@ public sealed class DrillCommandTests(FaultGraphFixture graph, ITestOutputHelper
     private static async Task<bool> PausedAsync(NpgsqlDataSource standby)
         => (bool)(await standby.CreateCommand("SELECT pg_is_wal_replay_paused()").ExecuteScalarAsync())!;
 
-    /// <summary>How many shards of the orders each Citus worker holds.</summary>
-    private async Task<Dictionary<string, long>> ShardsPerWorkerAsync()
-        => (await OrdersDatabase.RowsAsync(graph.App,
-                """SELECT nodename || ':' || nodeport, count(*) FROM citus_shards WHERE table_name = 'ordering.orders'::regclass GROUP BY 1""",
-                reader => (Node: reader.GetString(0), Shards: reader.GetInt64(1))))
-            .ToDictionary(row => row.Node, row => row.Shards);
+    private async Task<int> ShardOfAsync(int bucket)
+    {
+        await using var catalog = NpgsqlDataSource.Create((await graph.App.GetConnectionStringAsync(ResourceNames.CatalogDb))!);
+        await using var select = catalog.CreateCommand("""SELECT "Shard" FROM sharding.bucket_map WHERE "Bucket" = $1""");
+        select.Parameters.Add(new NpgsqlParameter { Value = bucket });
+        return (int)(await select.ExecuteScalarAsync())!;
+    }
 
     private sealed record LoadStatusDto(string Scenario, bool Running, long Sent, Dictionary<string, long> Answers);
 }

@@ -35,7 +35,7 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
         await ScrapeUntilAsync("catalog-api", "aspireshop_postgres_replica_lag_seconds{", "aspireshop_catalog_cache_lookups_total",
             "http_server_request_duration_seconds_bucket");
         await ScrapeUntilAsync("ordering-api", "aspireshop_orders_submitted_total", "aspireshop_outbox_pending",
-            "aspireshop_outbox_oldest_pending_age_seconds", "aspireshop_orders_worker_shards{", "aspireshop_orders_worker_size_bytes{", "http_server_request_duration_seconds_bucket");
+            "aspireshop_outbox_oldest_pending_age_seconds", "aspireshop_orders_stored{", "http_server_request_duration_seconds_bucket");
         await ScrapeUntilAsync("ordering-worker", "aspireshop_orders_decided_total{", "aspireshop_orders_processing_time_seconds_bucket",
             "aspireshop_rabbitmq_queue_depth{", "queue=\"ordering.order-submitted.dead-letter\"");
         await ScrapeUntilAsync("web-blazor", "http_server_request_duration_seconds_bucket", "http_client_request_duration_seconds_bucket");

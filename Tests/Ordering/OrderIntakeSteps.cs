@@ -35,7 +35,7 @@ public abstract class OrderIntakeSteps(ShopGraphFixture graph)
     }
 
     protected Task<bool> OutboxSentAsync(Guid orderId, TimeSpan within)
-        => Eventually.UntilAsync(async () => await OrdersDatabase.SumAsync(Graph.App,
+        => Eventually.UntilAsync(async () => await OrderShardDatabases.SumAsync(Graph.App,
                 """SELECT count(*) FROM ordering.outbox WHERE "Payload"->>'orderId' = @id AND "SentAt" IS NOT NULL""", ("id", orderId.ToString())) > 0,
             sent => sent, within);
 }

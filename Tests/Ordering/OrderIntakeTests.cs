@@ -186,27 +186,28 @@ public sealed class OrderIntakeTests(ShopGraphFixture graph) : OrderIntakeSteps(
     [Fact]
     public async Task SentMessagesOlderThanTheRetentionArePrunedAndNothingUnsentEverIs()
     {
-        // On the real cluster, inside a transaction that is rolled back: the relays never see these rows.
-        await using var shard = await OrdersDatabase.OpenAsync(Graph.App);
+        // On a real shard, inside a transaction that is rolled back: the relays never see these rows.
+        await using var shard = new NpgsqlConnection(await OrderShardDatabases.ConnectionStringAsync(Graph.App, 1));
+        await shard.OpenAsync();
         await using var transaction = await shard.BeginTransactionAsync();
-        var buyer = $"pruning-{Guid.NewGuid():N}";
+        var bucket = await ScalarAsync<int>(shard, transaction, """SELECT "Bucket" FROM ordering.owned_buckets ORDER BY "Bucket" LIMIT 1""");
         var now = DateTimeOffset.UtcNow;
         var old = now - OrderOutboxRelay.SentRetention - TimeSpan.FromMinutes(5);
         var (oldSent, recentSent, unsent) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
         foreach (var (messageId, createdAt, sentAt) in new[] { (oldSent, old, (DateTimeOffset?)old), (recentSent, old, now), (unsent, old, null) })
         {
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO ordering.outbox ("MessageId", "BuyerId", "Type", "Payload", "CreatedAt", "SentAt", "Attempts")
-                VALUES (@id, @buyer, 'test.pruning', '{}', @created, @sent, 0)
+                INSERT INTO ordering.outbox ("MessageId", "Bucket", "Type", "Payload", "CreatedAt", "SentAt", "Attempts")
+                VALUES (@id, @bucket, 'test.pruning', '{}', @created, @sent, 0)
                 """, shard, transaction);
             insert.Parameters.AddWithValue("id", messageId);
-            insert.Parameters.AddWithValue("buyer", buyer);
+            insert.Parameters.AddWithValue("bucket", bucket);
             insert.Parameters.AddWithValue("created", createdAt);
             insert.Parameters.AddWithValue("sent", (object?)sentAt ?? DBNull.Value);
             await insert.ExecuteNonQueryAsync();
         }
 
-        var pruned = await OrderStatements.PruneSentOutboxAsync(shard, transaction, now - OrderOutboxRelay.SentRetention, int.MaxValue, CancellationToken.None);
+        var pruned = await ShardOrders.PruneSentOutboxAsync(shard, transaction, now - OrderOutboxRelay.SentRetention, int.MaxValue, CancellationToken.None);
 
         Assert.Equal(1, pruned);
         await using var left = new NpgsqlCommand("""SELECT "MessageId" FROM ordering.outbox WHERE "Type" = 'test.pruning'""", shard, transaction);

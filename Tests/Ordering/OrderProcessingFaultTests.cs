@@ -76,11 +76,11 @@ public sealed class OrderProcessingFaultTests(FaultGraphFixture graph) : OrderPr
         await WaitUntilDecidedAsync(placed, TimeSpan.FromMinutes(3));
 
         var ids = placed.ToArray();
-        // Decided exactly once: one final status per order, one stock decision per order in the
+        // Decided exactly once: one final status per order (on whichever shards), one stock decision per order in the
         // ledger, and every order confirmed exactly when the ledger reserved its stock.
-        Assert.Equal(orderCount, await OrdersDatabase.SumAsync(Graph.App,
+        Assert.Equal(orderCount, await OrderShardDatabases.SumAsync(Graph.App,
             """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" IN ('Confirmed', 'Rejected')""", ("ids", ids)));
-        var confirmed = (await OrdersDatabase.RowsAsync(Graph.App,
+        var confirmed = (await OrderShardDatabases.RowsAsync(Graph.App,
             """SELECT "Id" FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Confirmed'""", reader => reader.GetGuid(0), ("ids", ids))).ToHashSet();
         var ledger = new Dictionary<Guid, bool>();
         await using (var catalog = await OpenPrimaryAsync())
@@ -96,13 +96,13 @@ public sealed class OrderProcessingFaultTests(FaultGraphFixture graph) : OrderPr
 
         Assert.Equal(orderCount, ledger.Count);
         Assert.Equal(confirmed.Order(), ledger.Where(decision => decision.Value).Select(decision => decision.Key).Order());
-        Assert.InRange(await OrdersDatabase.SumAsync(Graph.App,
+        Assert.InRange(await OrderShardDatabases.SumAsync(Graph.App,
             """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Rejected'""", ("ids", ids)), 1, orderCount - 1);
 
         // Stock = initial - confirmed quantities, product by product.
-        var reserved = (await OrdersDatabase.RowsAsync(Graph.App,
+        var reserved = (await OrderShardDatabases.RowsAsync(Graph.App,
                 """
-                SELECT l."ProductId", sum(l."Quantity")::int FROM ordering.order_lines l JOIN ordering.orders o ON o."BuyerId" = l."BuyerId" AND o."Id" = l."OrderId"
+                SELECT l."ProductId", sum(l."Quantity")::int FROM ordering.order_lines l JOIN ordering.orders o ON o."Id" = l."OrderId"
                 WHERE o."Id" = ANY(@ids) AND o."Status" = 'Confirmed' GROUP BY l."ProductId"
                 """, reader => (ProductId: reader.GetInt32(0), Quantity: reader.GetInt32(1)), ("ids", ids)))
             .GroupBy(row => row.ProductId)
@@ -113,7 +113,7 @@ public sealed class OrderProcessingFaultTests(FaultGraphFixture graph) : OrderPr
         }
 
         // Exactly one mail per order, and every mail settled in the database.
-        await Eventually.TrueAsync(async () => await OrdersDatabase.SumAsync(Graph.App,
+        await Eventually.TrueAsync(async () => await OrderShardDatabases.SumAsync(Graph.App,
             """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ("ids", ids)) == 0, TimeSpan.FromMinutes(1),
             "every mail settled");
         var mails = Directory.GetFiles(MailPickup, "order-*.eml").Select(Path.GetFileName).ToHashSet();
@@ -137,8 +137,8 @@ public sealed class OrderProcessingFaultTests(FaultGraphFixture graph) : OrderPr
         var fallbacksBefore = Graph.Telemetry.Logs.Count;
         await using (await FailStockChangesOfAsync(poisonProduct))
         {
-            // The workers are stopped while the orders queue up, so they arrive together as one batch. One relay
-            // publishing in the order the messages were written, so the poison order is the first of the batch.
+            // The workers are stopped while the orders queue up, so they arrive together as one batch. One buyer: one
+            // bucket, one shard, one relay publishing in order, so the poison order is the first of the batch.
             var buyerId = $"buyer-{Guid.NewGuid():N}";
             PlacedOrder poison;
             var good = new List<PlacedOrder>();

@@ -134,7 +134,7 @@ public abstract class OrderProcessingSteps(ShopGraphFixture graph)
     protected Task SetStockAsync(int productId, int stock) => CatalogStock.SetAsync(Graph.App, productId, stock);
 
     protected async Task<(Guid MessageId, string Payload)> OutboxMessageOfAsync(Guid orderId)
-        => Assert.Single(await OrdersDatabase.RowsAsync(Graph.App,
+        => Assert.Single(await OrderShardDatabases.RowsAsync(Graph.App,
             """SELECT "MessageId", "Payload"::text FROM ordering.outbox WHERE "Type" = @type AND "Payload"->>'orderId' = @id""",
             reader => (reader.GetGuid(0), reader.GetString(1)),
             ("type", OrderMessaging.OrderSubmittedType), ("id", orderId.ToString())));
@@ -170,7 +170,7 @@ public abstract class OrderProcessingSteps(ShopGraphFixture graph)
     }
 
     protected Task WaitUntilDecidedAsync(IReadOnlyCollection<Guid> orders, TimeSpan timeout)
-        => Eventually.TrueAsync(async () => await OrdersDatabase.SumAsync(Graph.App,
+        => Eventually.TrueAsync(async () => await OrderShardDatabases.SumAsync(Graph.App,
             """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "Status" = 'Submitted'""", ("ids", orders.ToArray())) == 0, timeout,
             "every order decided");
 

@@ -36,30 +36,23 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph) : OrderProcessi
     [Fact]
     public async Task DecidingAndMailingAnOrderUpdateItsRowInPlaceWithoutNewIndexEntries()
     {
-        // PostgreSQL's own count of updates and of HOT ones (heap-only: no index touched) on the order tables, added up
-        // over the orders' shards on the Citus workers. Stats reach the view within a second or so of each commit, so
-        // the counts are read until they settle.
-        const string Updates = """
-            SELECT sum(result::bigint)::bigint FROM run_command_on_shards('ordering.orders',
-                $$SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = '%s'::regclass$$)
-            """;
-        const string HotUpdates = """
-            SELECT sum(result::bigint)::bigint FROM run_command_on_shards('ordering.orders',
-                $$SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = '%s'::regclass$$)
-            """;
-        var (updatesBefore, hotBefore) = (await OrdersDatabase.SumAsync(Graph.App, Updates), await OrdersDatabase.SumAsync(Graph.App, HotUpdates));
+        // PostgreSQL's own count of updates and of HOT ones (heap-only: no index touched) on the order tables. Stats
+        // reach the view within a second or so of each commit, so the counts are read until they settle.
+        const string Updates = """SELECT n_tup_upd FROM pg_stat_user_tables WHERE schemaname = 'ordering' AND relname = 'orders'""";
+        const string HotUpdates = """SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE schemaname = 'ordering' AND relname = 'orders'""";
+        var (updatesBefore, hotBefore) = (await OrderShardDatabases.SumAsync(Graph.App, Updates), await OrderShardDatabases.SumAsync(Graph.App, HotUpdates));
 
         var productId = (await TestProducts.CreateAsync(Graph.App, stock: 1000)).Id;
         var orders = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => PlaceAsync($"buyer-{Guid.NewGuid():N}", productId, 1)));
-        await Eventually.TrueAsync(async () => await OrdersDatabase.SumAsync(Graph.App,
+        await Eventually.TrueAsync(async () => await OrderShardDatabases.SumAsync(Graph.App,
             """SELECT count(*) FROM ordering.orders WHERE "Id" = ANY(@ids) AND "MailSentAt" IS NULL""", ("ids", orders.Select(o => o.Id).ToArray())) == 0,
             ProcessingWait, "every order decided and mailed");
 
         // Each order's row is updated twice (decided, mail sent).
-        var updates = await Eventually.UntilAsync(async () => await OrdersDatabase.SumAsync(Graph.App, Updates) - updatesBefore,
+        var updates = await Eventually.UntilAsync(async () => await OrderShardDatabases.SumAsync(Graph.App, Updates) - updatesBefore,
             count => count >= 2 * orders.Length, ProcessingWait);
         Assert.True(updates >= 2 * orders.Length, $"PostgreSQL counted {updates} updates of ordering.orders for {orders.Length} orders decided and mailed");
-        var hot = await Eventually.UntilAsync(async () => await OrdersDatabase.SumAsync(Graph.App, HotUpdates) - hotBefore,
+        var hot = await Eventually.UntilAsync(async () => await OrderShardDatabases.SumAsync(Graph.App, HotUpdates) - hotBefore,
             count => count >= 0.9 * updates, ProcessingWait);
         Assert.True(hot >= 0.9 * updates, $"{hot} of {updates} updates of ordering.orders were HOT");
     }

@@ -25,11 +25,11 @@ public sealed class ProcessCleanupTests(ITestOutputHelper output)
                 var readers = new NpgsqlConnectionStringBuilder(await app.GetConnectionStringAsync("catalogdb-replica"));
                 Assert.Equal(3, readers.Host!.Split(',').Length); // two standbys, then the primary as a fallback
 
-                // Lean: one of each service, started from its build output, a Citus coordinator with one worker.
+                // Lean: one of each service, started from its build output, one order shard without standbys.
                 var names = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Select(r => r.Name).ToHashSet();
-                Assert.Contains("orders", names);
-                Assert.Contains("orders-worker1", names);
-                Assert.DoesNotContain("orders-worker2", names);
+                Assert.Contains("orders-shard1", names);
+                Assert.DoesNotContain("orders-shard2", names);
+                Assert.DoesNotContain("orders-shard1-replica1", names);
                 foreach (var (service, assembly) in new[] { ("catalog-api", "Catalog.Api.dll"), ("ordering-api", "Ordering.Api.dll"), ("ordering-worker", "Ordering.Worker.dll"), ("web-blazor", "Web.Blazor.dll") })
                 {
                     var replica = Assert.Single(await app.RunningReplicasAsync(service));

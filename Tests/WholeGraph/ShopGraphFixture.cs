@@ -3,7 +3,7 @@ using Tests.Observability;
 namespace Tests.WholeGraph;
 
 /// <summary>
-/// One running shop graph in the ScaleOut topology (two replicas of every service, a Citus cluster of two workers for the orders), shared by every
+/// One running shop graph in the ScaleOut topology (two replicas of every service, two order shards), shared by every
 /// test class of <see cref="ShopGraphCollection"/>. Its services export
 /// their traces and logs to <see cref="Telemetry"/>, an OTLP receiver in the test process.
 /// </summary>

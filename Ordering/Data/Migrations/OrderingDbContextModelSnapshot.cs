@@ -25,34 +25,32 @@ namespace AspireShop.Ordering.Data.Migrations
 
             modelBuilder.Entity("AspireShop.Ordering.Data.InboxMessage", b =>
                 {
-                    b.Property<string>("BuyerId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
                     b.Property<Guid>("MessageId")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
+
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("ProcessedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("BuyerId", "MessageId");
+                    b.HasKey("MessageId");
+
+                    b.HasIndex("Bucket");
 
                     b.ToTable("inbox", "ordering");
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.MailOwed", b =>
                 {
-                    b.Property<string>("BuyerId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
                     b.Property<Guid>("OrderId")
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("DecidedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("BuyerId", "OrderId");
+                    b.HasKey("OrderId");
 
                     b.HasIndex("DecidedAt");
 
@@ -61,12 +59,17 @@ namespace AspireShop.Ordering.Data.Migrations
 
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer");
+
                     b.Property<string>("BuyerId")
+                        .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
-
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid");
 
                     b.Property<string>("BuyerName")
                         .IsRequired()
@@ -105,7 +108,9 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasPrecision(12, 2)
                         .HasColumnType("numeric(12,2)");
 
-                    b.HasKey("BuyerId", "Id");
+                    b.HasKey("Id");
+
+                    b.HasIndex("Bucket");
 
                     b.HasIndex("BuyerId", "IdempotencyKey")
                         .IsUnique();
@@ -119,10 +124,6 @@ namespace AspireShop.Ordering.Data.Migrations
 
             modelBuilder.Entity("AspireShop.Ordering.Data.OrderLine", b =>
                 {
-                    b.Property<string>("BuyerId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
                     b.Property<Guid>("OrderId")
                         .HasColumnType("uuid");
 
@@ -141,25 +142,30 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasPrecision(10, 2)
                         .HasColumnType("numeric(10,2)");
 
-                    b.HasKey("BuyerId", "OrderId", "ProductId");
+                    b.HasKey("OrderId", "ProductId");
 
                     b.ToTable("order_lines", "ordering");
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.OutboxMessage", b =>
                 {
-                    b.Property<string>("BuyerId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
 
-                    b.Property<Guid>("MessageId")
-                        .HasColumnType("uuid");
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("Payload")
                         .IsRequired()
@@ -177,20 +183,35 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
-                    b.HasKey("BuyerId", "MessageId");
+                    b.HasKey("Id");
 
-                    b.HasIndex("MessageId")
+                    b.HasIndex("Bucket");
+
+                    b.HasIndex("Id")
                         .HasDatabaseName("IX_outbox_pending")
                         .HasFilter("\"SentAt\" IS NULL");
 
+                    b.HasIndex("MessageId")
+                        .IsUnique();
+
                     b.ToTable("outbox", "ordering");
+                });
+
+            modelBuilder.Entity("AspireShop.Ordering.Data.OwnedBucket", b =>
+                {
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Bucket");
+
+                    b.ToTable("owned_buckets", "ordering");
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.MailOwed", b =>
                 {
                     b.HasOne("AspireShop.Ordering.Data.Order", null)
                         .WithOne("MailOwed")
-                        .HasForeignKey("AspireShop.Ordering.Data.MailOwed", "BuyerId", "OrderId")
+                        .HasForeignKey("AspireShop.Ordering.Data.MailOwed", "OrderId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -199,9 +220,6 @@ namespace AspireShop.Ordering.Data.Migrations
                 {
                     b.OwnsOne("AspireShop.Ordering.Data.ShippingAddress", "ShippingAddress", b1 =>
                         {
-                            b1.Property<string>("OrderBuyerId")
-                                .HasColumnType("character varying(100)");
-
                             b1.Property<Guid>("OrderId")
                                 .HasColumnType("uuid");
 
@@ -225,12 +243,12 @@ namespace AspireShop.Ordering.Data.Migrations
                                 .HasMaxLength(200)
                                 .HasColumnType("character varying(200)");
 
-                            b1.HasKey("OrderBuyerId", "OrderId");
+                            b1.HasKey("OrderId");
 
                             b1.ToTable("orders", "ordering");
 
                             b1.WithOwner()
-                                .HasForeignKey("OrderBuyerId", "OrderId");
+                                .HasForeignKey("OrderId");
                         });
 
                     b.Navigation("ShippingAddress")
@@ -241,7 +259,7 @@ namespace AspireShop.Ordering.Data.Migrations
                 {
                     b.HasOne("AspireShop.Ordering.Data.Order", null)
                         .WithMany("Lines")
-                        .HasForeignKey("BuyerId", "OrderId")
+                        .HasForeignKey("OrderId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,35 +1,19 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
 namespace AspireShop.Ordering.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class OrdersDistributedByBuyer : Migration
+    public partial class InitialOrdering : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            // Already there in the AppHost's clusters and in a managed one; a single-node Citus server has it to create.
-            migrationBuilder.Sql("CREATE EXTENSION IF NOT EXISTS citus;");
-
             migrationBuilder.EnsureSchema(
                 name: "ordering");
-
-            migrationBuilder.CreateTable(
-                name: "inbox",
-                schema: "ordering",
-                columns: table => new
-                {
-                    MessageId = table.Column<Guid>(type: "uuid", nullable: false),
-                    BuyerId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    ProcessedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_inbox", x => new { x.BuyerId, x.MessageId });
-                });
 
             migrationBuilder.CreateTable(
                 name: "orders",
@@ -49,22 +33,21 @@ namespace AspireShop.Ordering.Data.Migrations
                     RejectionReason = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     Total = table.Column<decimal>(type: "numeric(12,2)", precision: 12, scale: 2, nullable: false),
                     SubmittedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    MailSentAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_orders", x => new { x.BuyerId, x.Id });
-                })
-                .Annotation("Npgsql:StorageParameter:fillfactor", 50);
+                    table.PrimaryKey("PK_orders", x => x.Id);
+                });
 
             migrationBuilder.CreateTable(
                 name: "outbox",
                 schema: "ordering",
                 columns: table => new
                 {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     MessageId = table.Column<Guid>(type: "uuid", nullable: false),
-                    BuyerId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     Type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     Payload = table.Column<string>(type: "jsonb", nullable: false),
                     TraceParent = table.Column<string>(type: "character varying(55)", maxLength: 55, nullable: true),
@@ -74,28 +57,7 @@ namespace AspireShop.Ordering.Data.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_outbox", x => new { x.BuyerId, x.MessageId });
-                });
-
-            migrationBuilder.CreateTable(
-                name: "mail_owed",
-                schema: "ordering",
-                columns: table => new
-                {
-                    BuyerId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    OrderId = table.Column<Guid>(type: "uuid", nullable: false),
-                    DecidedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_mail_owed", x => new { x.BuyerId, x.OrderId });
-                    table.ForeignKey(
-                        name: "FK_mail_owed_orders_BuyerId_OrderId",
-                        columns: x => new { x.BuyerId, x.OrderId },
-                        principalSchema: "ordering",
-                        principalTable: "orders",
-                        principalColumns: new[] { "BuyerId", "Id" },
-                        onDelete: ReferentialAction.Cascade);
+                    table.PrimaryKey("PK_outbox", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -103,7 +65,6 @@ namespace AspireShop.Ordering.Data.Migrations
                 schema: "ordering",
                 columns: table => new
                 {
-                    BuyerId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     OrderId = table.Column<Guid>(type: "uuid", nullable: false),
                     ProductId = table.Column<int>(type: "integer", nullable: false),
                     ProductName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
@@ -112,21 +73,15 @@ namespace AspireShop.Ordering.Data.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_order_lines", x => new { x.BuyerId, x.OrderId, x.ProductId });
+                    table.PrimaryKey("PK_order_lines", x => new { x.OrderId, x.ProductId });
                     table.ForeignKey(
-                        name: "FK_order_lines_orders_BuyerId_OrderId",
-                        columns: x => new { x.BuyerId, x.OrderId },
+                        name: "FK_order_lines_orders_OrderId",
+                        column: x => x.OrderId,
                         principalSchema: "ordering",
                         principalTable: "orders",
-                        principalColumns: new[] { "BuyerId", "Id" },
+                        principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_mail_owed_DecidedAt",
-                schema: "ordering",
-                table: "mail_owed",
-                column: "DecidedAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_orders_BuyerId_IdempotencyKey",
@@ -142,34 +97,23 @@ namespace AspireShop.Ordering.Data.Migrations
                 columns: new[] { "BuyerId", "SubmittedAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_outbox_pending",
+                name: "IX_outbox_MessageId",
                 schema: "ordering",
                 table: "outbox",
                 column: "MessageId",
-                filter: "\"SentAt\" IS NULL");
+                unique: true);
 
-            // Every table distributed by the buyer and co-located with the orders, each after the table its foreign key
-            // refers to (OrderingDbContext.Distribution); spelled out, as a migration must not change with the code.
-            migrationBuilder.Sql("""
-                SELECT create_distributed_table('ordering.orders', 'BuyerId', shard_count => 4);
-                SELECT create_distributed_table('ordering.order_lines', 'BuyerId', colocate_with => 'ordering.orders');
-                SELECT create_distributed_table('ordering.mail_owed', 'BuyerId', colocate_with => 'ordering.orders');
-                SELECT create_distributed_table('ordering.outbox', 'BuyerId', colocate_with => 'ordering.orders');
-                SELECT create_distributed_table('ordering.inbox', 'BuyerId', colocate_with => 'ordering.orders');
-                """);
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_pending",
+                schema: "ordering",
+                table: "outbox",
+                column: "Id",
+                filter: "\"SentAt\" IS NULL");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropTable(
-                name: "inbox",
-                schema: "ordering");
-
-            migrationBuilder.DropTable(
-                name: "mail_owed",
-                schema: "ordering");
-
             migrationBuilder.DropTable(
                 name: "order_lines",
                 schema: "ordering");

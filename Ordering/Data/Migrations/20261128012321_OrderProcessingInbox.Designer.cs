@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AspireShop.Ordering.Data.Migrations
 {
     [DbContext(typeof(OrderingDbContext))]
-    [Migration("20261207105920_OrdersDistributedByBuyer")]
-    partial class OrdersDistributedByBuyer
+    [Migration("20261128012321_OrderProcessingInbox")]
+    partial class OrderProcessingInbox
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -28,48 +28,28 @@ namespace AspireShop.Ordering.Data.Migrations
 
             modelBuilder.Entity("AspireShop.Ordering.Data.InboxMessage", b =>
                 {
-                    b.Property<string>("BuyerId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
                     b.Property<Guid>("MessageId")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("ProcessedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.HasKey("BuyerId", "MessageId");
+                    b.HasKey("MessageId");
 
                     b.ToTable("inbox", "ordering");
                 });
 
-            modelBuilder.Entity("AspireShop.Ordering.Data.MailOwed", b =>
-                {
-                    b.Property<string>("BuyerId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
-                    b.Property<Guid>("OrderId")
-                        .HasColumnType("uuid");
-
-                    b.Property<DateTimeOffset>("DecidedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.HasKey("BuyerId", "OrderId");
-
-                    b.HasIndex("DecidedAt");
-
-                    b.ToTable("mail_owed", "ordering");
-                });
-
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
                     b.Property<string>("BuyerId")
+                        .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
-
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid");
 
                     b.Property<string>("BuyerName")
                         .IsRequired()
@@ -89,9 +69,6 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
-                    b.Property<DateTimeOffset?>("MailSentAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("RejectionReason")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
@@ -108,7 +85,7 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasPrecision(12, 2)
                         .HasColumnType("numeric(12,2)");
 
-                    b.HasKey("BuyerId", "Id");
+                    b.HasKey("Id");
 
                     b.HasIndex("BuyerId", "IdempotencyKey")
                         .IsUnique();
@@ -116,16 +93,10 @@ namespace AspireShop.Ordering.Data.Migrations
                     b.HasIndex("BuyerId", "SubmittedAt");
 
                     b.ToTable("orders", "ordering");
-
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 50);
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.OrderLine", b =>
                 {
-                    b.Property<string>("BuyerId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
-
                     b.Property<Guid>("OrderId")
                         .HasColumnType("uuid");
 
@@ -144,25 +115,27 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasPrecision(10, 2)
                         .HasColumnType("numeric(10,2)");
 
-                    b.HasKey("BuyerId", "OrderId", "ProductId");
+                    b.HasKey("OrderId", "ProductId");
 
                     b.ToTable("order_lines", "ordering");
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.OutboxMessage", b =>
                 {
-                    b.Property<string>("BuyerId")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)");
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
 
-                    b.Property<Guid>("MessageId")
-                        .HasColumnType("uuid");
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("Payload")
                         .IsRequired()
@@ -180,31 +153,22 @@ namespace AspireShop.Ordering.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
-                    b.HasKey("BuyerId", "MessageId");
+                    b.HasKey("Id");
 
-                    b.HasIndex("MessageId")
+                    b.HasIndex("Id")
                         .HasDatabaseName("IX_outbox_pending")
                         .HasFilter("\"SentAt\" IS NULL");
 
-                    b.ToTable("outbox", "ordering");
-                });
+                    b.HasIndex("MessageId")
+                        .IsUnique();
 
-            modelBuilder.Entity("AspireShop.Ordering.Data.MailOwed", b =>
-                {
-                    b.HasOne("AspireShop.Ordering.Data.Order", null)
-                        .WithOne("MailOwed")
-                        .HasForeignKey("AspireShop.Ordering.Data.MailOwed", "BuyerId", "OrderId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                    b.ToTable("outbox", "ordering");
                 });
 
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
                     b.OwnsOne("AspireShop.Ordering.Data.ShippingAddress", "ShippingAddress", b1 =>
                         {
-                            b1.Property<string>("OrderBuyerId")
-                                .HasColumnType("character varying(100)");
-
                             b1.Property<Guid>("OrderId")
                                 .HasColumnType("uuid");
 
@@ -228,12 +192,12 @@ namespace AspireShop.Ordering.Data.Migrations
                                 .HasMaxLength(200)
                                 .HasColumnType("character varying(200)");
 
-                            b1.HasKey("OrderBuyerId", "OrderId");
+                            b1.HasKey("OrderId");
 
                             b1.ToTable("orders", "ordering");
 
                             b1.WithOwner()
-                                .HasForeignKey("OrderBuyerId", "OrderId");
+                                .HasForeignKey("OrderId");
                         });
 
                     b.Navigation("ShippingAddress")
@@ -244,7 +208,7 @@ namespace AspireShop.Ordering.Data.Migrations
                 {
                     b.HasOne("AspireShop.Ordering.Data.Order", null)
                         .WithMany("Lines")
-                        .HasForeignKey("BuyerId", "OrderId")
+                        .HasForeignKey("OrderId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -252,8 +216,6 @@ namespace AspireShop.Ordering.Data.Migrations
             modelBuilder.Entity("AspireShop.Ordering.Data.Order", b =>
                 {
                     b.Navigation("Lines");
-
-                    b.Navigation("MailOwed");
                 });
 #pragma warning restore 612, 618
         }
