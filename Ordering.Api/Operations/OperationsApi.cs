@@ -62,15 +62,27 @@ public static class OperationsApi
         return TypedResults.Ok(await audit.RunAsync(request, cancellationToken));
     }
 
+    /// <summary>
+    /// Moves the bucket in a scope of its own on the application's stopping token, not the request's: a caller that
+    /// goes away stops waiting, not the move, which runs to its end (or its own clean failure) and is logged.
+    /// </summary>
     private static async Task<Results<Ok<BucketMoveReport>, ProblemHttpResult>> MoveBucket(
-        BucketMoveRequest request, BucketMover mover, ILogger<BucketMover> logger, CancellationToken cancellationToken)
+        BucketMoveRequest request, IServiceScopeFactory scopes, IHostApplicationLifetime lifetime, ILogger<BucketMover> logger,
+        CancellationToken cancellationToken)
     {
-        try
+        var move = Task.Run(async () =>
         {
-            var report = await mover.MoveAsync(request.Bucket, request.ToShard, cancellationToken);
+            await using var scope = scopes.CreateAsyncScope();
+            var report = await scope.ServiceProvider.GetRequiredService<BucketMover>().MoveAsync(request.Bucket, request.ToShard, lifetime.ApplicationStopping);
             logger.LogInformation("Bucket {Bucket} moved from {Source} to {Target} on the operator's request: {Moved}; writes to it waited {FrozenMs} ms.",
                 report.Bucket, report.From, report.To, report.Moved, (int)report.Frozen.TotalMilliseconds);
-            return TypedResults.Ok(report);
+            return report;
+        }, CancellationToken.None);
+        _ = move.ContinueWith(failed => logger.LogWarning("Moving bucket {Bucket} failed: {Problem}", request.Bucket, failed.Exception!.InnerException!.Message),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        try
+        {
+            return TypedResults.Ok(await move.WaitAsync(cancellationToken));
         }
         catch (BucketMoveFailedException e)
         {

@@ -35,6 +35,7 @@ public static class OrderIntakeServices
 
         builder.Services.AddSingleton<OrderAudit>();
         builder.Services.AddScoped<BucketMover>();
+        builder.Services.AddHostedService<BucketMoveRecovery>();
 
         builder.Services.AddSingleton<OrderingApiMetrics>();
         builder.Services.AddHostedService<OrderShardSampler>();

@@ -20,14 +20,167 @@ public sealed class BucketMoveFailedException(string message) : Exception(messag
 /// Moves one bucket's orders to another shard while the shop runs (see docs/design/order-sharding.md): copy, freeze
 /// the bucket on its source (taking it exclusively waits for every transaction holding it; later ones find it gone
 /// and retry), copy what changed meanwhile, verify, give the target ownership and switch the map, delete
-/// the source's rows. Each step can be repeated, so a move that died half-way is finished by running it again.
+/// the source's rows.
+/// <para>
+/// One move at a time in the whole shop: a move holds a session advisory lock on the directory (<see cref="MoveLock"/>)
+/// for as long as it runs, whichever process runs it (an API replica for the dashboard, the <c>shards</c> command), and
+/// a second is refused. The map is the truth: a move that fails before its map update committed gives the bucket back
+/// to its source; one whose map update committed is finished, never undone. Under the same lock, before each move and
+/// every few seconds in Ordering.Api (<see cref="BucketMoveRecovery"/>), <see cref="RepairAsync"/> puts back what a
+/// move killed half-way left: the owner the map names, and no rows of a bucket on a shard that does not own it.
+/// </para>
 /// </summary>
 public sealed class BucketMover(
     OrderShardContexts shards, OrderShardMapDbContext directory, ResiliencePipelineProvider<string> pipelines, TimeProvider clock, ILogger<BucketMover> logger)
 {
     private static readonly TimeSpan FreezeLockTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The session advisory lock on the directory that a move, or a repair, holds while it runs.</summary>
+    public const long MoveLock = 7261739;
+
+    /// <summary>The <c>application_name</c> of the directory session a move holds its lock on: how an operator (or a test) sees a move running.</summary>
+    public const string MoveSessionName = "aspireshop bucket move";
+
     public async Task<BucketMoveReport> MoveAsync(int bucket, int toShard, CancellationToken cancellationToken)
+    {
+        await using var held = await TryHoldMoveLockAsync(RepairTakesAtMost, cancellationToken)
+            ?? throw new BucketMoveFailedException("Another bucket move is running; try again when it has finished.");
+        await held.NameAsync(MoveSessionName, cancellationToken);
+        await RepairAsync(cancellationToken);
+        return await MoveHoldingLockAsync(bucket, toShard, cancellationToken);
+    }
+
+    /// <summary>
+    /// Under the move lock, when no move holds it: returns false at once otherwise. Makes every bucket owned by exactly
+    /// the shard the map names (a move killed between its freeze and its switch leaves the bucket owned by no shard, or
+    /// by the target too), then deletes the rows a shard holds of buckets it does not own (a killed move's copies, or
+    /// a source's rows after the switch).
+    /// </summary>
+    public async Task<bool> TryRepairAsync(CancellationToken cancellationToken)
+    {
+        await using var held = await TryHoldMoveLockAsync(TimeSpan.Zero, cancellationToken);
+        if (held is null)
+        {
+            return false;
+        }
+
+        await RepairAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// How long a move waits for the lock before it is refused: longer than a repair holds it (milliseconds, every few
+    /// seconds), far shorter than another move does.
+    /// </summary>
+    private static readonly TimeSpan RepairTakesAtMost = TimeSpan.FromSeconds(3);
+
+    /// <summary>Takes the move lock, waiting at most <paramref name="wait"/>; null if another holds it still.</summary>
+    private async Task<MoveLockSession?> TryHoldMoveLockAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var session = await shards.Map.Directory.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var deadline = DateTimeOffset.UtcNow + wait;
+            do
+            {
+                await using var take = new NpgsqlCommand($"SELECT pg_try_advisory_lock({MoveLock})", session);
+                if ((bool)(await take.ExecuteScalarAsync(cancellationToken))!)
+                {
+                    return new MoveLockSession(session);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            }
+            while (DateTimeOffset.UtcNow < deadline);
+        }
+        catch
+        {
+            await session.DisposeAsync();
+            throw;
+        }
+
+        await session.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>The directory session that holds the move lock; released before the connection goes back to the pool.</summary>
+    private sealed class MoveLockSession(NpgsqlConnection session) : IAsyncDisposable
+    {
+        /// <summary>Names the session in <c>pg_stat_activity</c> until it goes back to the pool (which resets it).</summary>
+        public async Task NameAsync(string name, CancellationToken cancellationToken)
+        {
+            await using var set = new NpgsqlCommand("SELECT set_config('application_name', $1, false)", session) { Parameters = { new() { Value = name } } };
+            await set.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MoveLock})", session);
+                await release.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                // A broken session has lost the lock already, and the pool discards a broken connection.
+            }
+
+            await session.DisposeAsync();
+        }
+    }
+
+    private async Task RepairAsync(CancellationToken cancellationToken)
+    {
+        await shards.Map.RefreshAsync(cancellationToken);
+        foreach (var shard in shards.Map.Shards)
+        {
+            await using var db = shards.Create(shard);
+            var owned = (await db.OwnedBuckets.Select(b => b.Bucket).ToListAsync(cancellationToken)).ToHashSet();
+            foreach (var bucket in owned.Where(bucket => shards.Map.ForBucket(bucket) != shard))
+            {
+                logger.LogWarning("Bucket {Bucket} is owned by {Shard} but mapped to {Owner} (a move stopped half-way): {Shard} gives it up.",
+                    bucket, shard.Name, shards.Map.ForBucket(bucket).Name, shard.Name);
+                await FreezeAsync(shard, bucket, cancellationToken);
+            }
+        }
+
+        foreach (var bucket in Enumerable.Range(0, OrderBuckets.Count))
+        {
+            var owner = shards.Map.ForBucket(bucket);
+            await using var db = shards.Create(owner);
+            if (!await db.OwnedBuckets.AnyAsync(b => b.Bucket == bucket, cancellationToken))
+            {
+                // Frozen on the map's shard and never switched: its rows there are complete (nothing wrote them since).
+                logger.LogWarning("Bucket {Bucket} is owned by no shard (a move stopped half-way): {Owner}, which the map names, takes it back.",
+                    bucket, owner.Name);
+                await OwnAsync(owner, bucket, cancellationToken);
+            }
+        }
+
+        foreach (var shard in shards.Map.Shards)
+        {
+            foreach (var bucket in await LeftoverBucketsAsync(shard, cancellationToken))
+            {
+                logger.LogInformation("Deleting the rows {Shard} still holds of bucket {Bucket}, which it does not own.", shard.Name, bucket);
+                await DeleteBucketAsync(shard, bucket, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The buckets the shard holds rows of but does not own (index lookups on the bucket columns, 64 at most).</summary>
+    private async Task<List<int>> LeftoverBucketsAsync(OrderShard shard, CancellationToken cancellationToken)
+    {
+        await using var db = shards.Create(shard);
+        return await db.Database.SqlQueryRaw<int>($$"""
+            SELECT b AS "Value" FROM generate_series(0, {{OrderBuckets.Count - 1}}) AS b
+            WHERE NOT EXISTS (SELECT 1 FROM {{OrderingDbContext.Tables.OwnedBuckets}} WHERE "Bucket" = b)
+              AND (EXISTS (SELECT 1 FROM {{OrderingDbContext.Tables.Orders}} WHERE "Bucket" = b)
+                   OR EXISTS (SELECT 1 FROM {{OrderingDbContext.Tables.Inbox}} WHERE "Bucket" = b)
+                   OR EXISTS (SELECT 1 FROM {{OrderingDbContext.Tables.Outbox}} WHERE "Bucket" = b))
+            """).ToListAsync(cancellationToken);
+    }
+
+    private async Task<BucketMoveReport> MoveHoldingLockAsync(int bucket, int toShard, CancellationToken cancellationToken)
     {
         if (bucket is < 0 or >= OrderBuckets.Count)
         {
@@ -44,12 +197,7 @@ public sealed class BucketMover(
         var target = shards.Map.Shard(toShard);
         if (source == target)
         {
-            // Already there (perhaps a move that died after the switch): only leftovers elsewhere remain to delete.
-            foreach (var other in shards.Map.Shards.Where(shard => shard != target))
-            {
-                await DeleteBucketAsync(other, bucket, cancellationToken);
-            }
-
+            // Already there (the repair has deleted any leftovers elsewhere).
             return new BucketMoveReport(bucket, source.Name, target.Name, await SummaryAsync(target, bucket, cancellationToken), TimeSpan.Zero);
         }
 
@@ -73,9 +221,18 @@ public sealed class BucketMover(
             await directory.BucketMap.Where(b => b.Bucket == bucket)
                 .ExecuteUpdateAsync(set => set.SetProperty(b => b.Shard, target.Number), cancellationToken);
         }
-        catch
+        catch (Exception problem)
         {
-            // Give the bucket back to its source, as it was; the target's copies go.
+            // What the map says decides, read again: an update whose answer was lost may have committed. Switched, the
+            // move is done (the source's rows are deleted by the next repair); not switched, the bucket goes back to
+            // its source, as it was, and the target's copies go.
+            await shards.Map.RefreshAsync(CancellationToken.None);
+            if (shards.Map.ForBucket(bucket) == target)
+            {
+                logger.LogWarning("Moving bucket {Bucket} failed after its map switched to {Target} ({Problem}); the move stands.", bucket, target.Name, problem.Message);
+                throw;
+            }
+
             await FreezeAsync(target, bucket, CancellationToken.None);
             await OwnAsync(source, bucket, CancellationToken.None);
             await DeleteBucketAsync(target, bucket, CancellationToken.None);
@@ -127,6 +284,11 @@ public sealed class BucketMover(
 
         await using var to = shards.Create(target);
         await using var transaction = await to.Database.BeginTransactionAsync(cancellationToken);
+        if (await to.OwnedBuckets.AnyAsync(b => b.Bucket == bucket, cancellationToken))
+        {
+            throw new BucketMoveFailedException($"{target.Name} owns bucket {bucket} already, though the map names {source.Name}: nothing is copied over its rows.");
+        }
+
         if (since is null)
         {
             await DeleteBucketRowsAsync(to, bucket, cancellationToken);
@@ -163,10 +325,22 @@ public sealed class BucketMover(
         public long Version { get; init; }
     }
 
+    /// <summary>
+    /// Deletes the shard's rows of a bucket it does not own: holding the bucket exclusively (so no transaction that
+    /// found it owned is still at work on it), and refusing if the shard owns it after all, so cleanup can never delete
+    /// the orders of the bucket's owner.
+    /// </summary>
     private async Task DeleteBucketAsync(OrderShard shard, int bucket, CancellationToken cancellationToken)
     {
         await using var db = shards.Create(shard);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await BucketOwnership.TakeExclusivelyAsync(
+            (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction(), bucket, cancellationToken);
+        if (await db.OwnedBuckets.AnyAsync(b => b.Bucket == bucket, cancellationToken))
+        {
+            throw new BucketMoveFailedException($"{shard.Name} owns bucket {bucket}: its rows there are not deleted.");
+        }
+
         await DeleteBucketRowsAsync(db, bucket, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

@@ -76,6 +76,15 @@ public abstract class OrderShardingSteps(ShopGraphFixture graph)
     /// <summary>Runs the operator's command as an operator would: Ordering.Api's program with the shop's connection strings.</summary>
     protected async Task<(int ExitCode, string Output)> RunShardsCommandAsync(params string[] arguments)
     {
+        using var process = await StartShardsCommandAsync(arguments);
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
+    }
+
+    /// <summary>Starts the operator's command (Ordering.Api's program with the shop's connection strings) and returns at once.</summary>
+    protected async Task<Process> StartShardsCommandAsync(params string[] arguments)
+    {
         var program = Path.Combine(RepositoryPaths.Root, "Ordering.Api", "bin",
             Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!, "net10.0", "Ordering.Api.dll");
         var start = new ProcessStartInfo("dotnet", [program, ShardsCommandVerb, .. arguments])
@@ -89,10 +98,7 @@ public abstract class OrderShardingSteps(ShopGraphFixture graph)
             start.Environment[$"ConnectionStrings__ordersdb-shard{shard}"] = await OrderShardDatabases.ConnectionStringAsync(Graph.App, shard);
         }
 
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output);
+        return Process.Start(start)!;
     }
 
     protected const string ShardsCommandVerb = global::Ordering.Api.Sharding.ShardsCommand.Verb;
