@@ -117,7 +117,8 @@ public sealed class BucketMover(
         {
             try
             {
-                await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MoveLock})", session);
+                // The pool keeps a connection's settings when it resets it, so the name goes with the lock.
+                await using var release = new NpgsqlCommand($"RESET application_name; SELECT pg_advisory_unlock({MoveLock})", session);
                 await release.ExecuteNonQueryAsync(CancellationToken.None);
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
@@ -132,29 +133,31 @@ public sealed class BucketMover(
     private async Task RepairAsync(CancellationToken cancellationToken)
     {
         await shards.Map.RefreshAsync(cancellationToken);
+        var ownedSomewhere = new HashSet<int>();
         foreach (var shard in shards.Map.Shards)
         {
             await using var db = shards.Create(shard);
-            var owned = (await db.OwnedBuckets.Select(b => b.Bucket).ToListAsync(cancellationToken)).ToHashSet();
-            foreach (var bucket in owned.Where(bucket => shards.Map.ForBucket(bucket) != shard))
+            foreach (var bucket in await db.OwnedBuckets.Select(b => b.Bucket).ToListAsync(cancellationToken))
             {
+                if (shards.Map.ForBucket(bucket) == shard)
+                {
+                    ownedSomewhere.Add(bucket);
+                    continue;
+                }
+
                 logger.LogWarning("Bucket {Bucket} is owned by {Shard} but mapped to {Owner} (a move stopped half-way): {Shard} gives it up.",
                     bucket, shard.Name, shards.Map.ForBucket(bucket).Name, shard.Name);
                 await FreezeAsync(shard, bucket, cancellationToken);
             }
         }
 
-        foreach (var bucket in Enumerable.Range(0, OrderBuckets.Count))
+        foreach (var bucket in Enumerable.Range(0, OrderBuckets.Count).Where(bucket => !ownedSomewhere.Contains(bucket)))
         {
+            // Frozen on the map's shard and never switched: its rows there are complete (nothing wrote them since).
             var owner = shards.Map.ForBucket(bucket);
-            await using var db = shards.Create(owner);
-            if (!await db.OwnedBuckets.AnyAsync(b => b.Bucket == bucket, cancellationToken))
-            {
-                // Frozen on the map's shard and never switched: its rows there are complete (nothing wrote them since).
-                logger.LogWarning("Bucket {Bucket} is owned by no shard (a move stopped half-way): {Owner}, which the map names, takes it back.",
-                    bucket, owner.Name);
-                await OwnAsync(owner, bucket, cancellationToken);
-            }
+            logger.LogWarning("Bucket {Bucket} is owned by no shard (a move stopped half-way): {Owner}, which the map names, takes it back.",
+                bucket, owner.Name);
+            await OwnAsync(owner, bucket, cancellationToken);
         }
 
         foreach (var shard in shards.Map.Shards)
