@@ -81,7 +81,7 @@ public sealed class BucketMover(
         try
         {
             var deadline = DateTimeOffset.UtcNow + wait;
-            do
+            while (true)
             {
                 await using var take = new NpgsqlCommand($"SELECT pg_try_advisory_lock({MoveLock})", session);
                 if ((bool)(await take.ExecuteScalarAsync(cancellationToken))!)
@@ -89,9 +89,13 @@ public sealed class BucketMover(
                     return new MoveLockSession(session);
                 }
 
+                if (DateTimeOffset.UtcNow >= deadline)
+                {
+                    break;
+                }
+
                 await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
             }
-            while (DateTimeOffset.UtcNow < deadline);
         }
         catch
         {
