@@ -58,8 +58,8 @@ dotnet bench/KestrelCeiling/bin/Release/net10.0/KestrelCeiling.dll --urls "http:
 ceiling_pid=$!
 sleep 2
 measure "bare Kestrel, same JSON from memory (ceiling)" "http://127.0.0.1:$ceiling_port/product"
-measure "product by id, cache on, all requests traced" "$api/api/v1/products/1"
-measure "first page, cache on, all requests traced" "$api/api/v1/products"
+measure "product by id, cache on, traces sampled as shipped" "$api/api/v1/products/1"
+measure "first page, cache on, traces sampled as shipped" "$api/api/v1/products"
 graph_stop
 
 # 2. Cache on, no traces recorded (metrics and logs stay): what the telemetry pipeline costs on 2 shared cores.
@@ -70,5 +70,5 @@ graph_stop
 
 # 3. Cache off: every read is a query on the read replica.
 start_graph --Services:catalog-api:Catalog:Cache:Enabled=false
-measure "product by id, cache off (replica), all traced" "$api/api/v1/products/1"
-measure "first page, cache off (replica), all traced" "$api/api/v1/products"
+measure "product by id, cache off (replica), traces sampled as shipped" "$api/api/v1/products/1"
+measure "first page, cache off (replica), traces sampled as shipped" "$api/api/v1/products"

@@ -1,6 +1,11 @@
 -- wrk script: POST /api/v1/orders as many buyers (one signed token each, read from the file given after "--"),
--- one product line each over the whole catalog, every request with its own Idempotency-Key.
+-- every request with its own Idempotency-Key.
 -- Optional second argument: a target rate in orders/s for the whole run (see rate.lua).
+--
+-- ORDERS_MIX chooses the lines: "uniform" (the default) is one line per order, its product drawn evenly over the
+-- whole catalog; "hot" is what a shop with popular products meets: 1 to 4 lines of distinct products, each drawn from
+-- a Zipf distribution (s = 1.2) over the catalog, so the 5 most popular products are 55% of the lines and about 8
+-- orders in 10 hold at least one of them (2.3 lines an order on average).
 --
 -- With ORDERS_RECORD=FILE in the environment, every request and every answer is appended to FILE when wrk ends, so
 -- that bench/run.sh can match each order by identity rather than by count:
@@ -32,8 +37,46 @@ setup = function(thread)
   table.insert(threads, thread)
 end
 
-local body_format = '{"lines":[{"productId":%d,"quantity":%d}],"buyerName":"Load Test","email":"load@example.com",'
+local products = 120
+local body_format = '{"lines":[%s],"buyerName":"Load Test","email":"load@example.com",'
   .. '"shippingAddress":{"street":"1 Bench Road","city":"Leeds","postalCode":"LS1 1AA","country":"United Kingdom"}}'
+local line_format = '{"productId":%d,"quantity":%d}'
+
+local mix = os.getenv("ORDERS_MIX") or "uniform"
+assert(mix == "uniform" or mix == "hot", "ORDERS_MIX must be uniform or hot, not " .. mix)
+
+-- The hot mix's cumulative Zipf weights: product k (1 = most popular) has weight k^-1.2.
+local zipf = {}
+do
+  local total = 0
+  for k = 1, products do total = total + k ^ -1.2 end
+  local sum = 0
+  for k = 1, products do sum = sum + k ^ -1.2 / total; zipf[k] = sum end
+end
+
+local function popular_product()
+  local u, low, high = math.random(), 1, products
+  while low < high do
+    local middle = math.floor((low + high) / 2)
+    if zipf[middle] < u then low = middle + 1 else high = middle end
+  end
+  return low
+end
+
+local function lines()
+  if mix == "uniform" then
+    return string.format(line_format, math.random(1, products), math.random(1, 3))
+  end
+  local chosen, taken = {}, {}
+  for _ = 1, math.random(1, 4) do
+    local product = popular_product()
+    if not taken[product] then
+      taken[product] = true
+      chosen[#chosen + 1] = string.format(line_format, product, math.random(1, 3))
+    end
+  end
+  return table.concat(chosen, ",")
+end
 
 function request()
   counter = counter + 1
@@ -45,7 +88,7 @@ function request()
     ["Authorization"] = "Bearer " .. tokens[token_line],
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = key,
-  }, string.format(body_format, math.random(1, 120), math.random(1, 3)))
+  }, string.format(body_format, lines()))
 end
 
 -- Defined only when recording: with a response() wrk parses every answer's headers and body, which costs it CPU.
