@@ -1,8 +1,13 @@
 using AspireShop.Ordering.Data;
 namespace Ordering.Worker.Mail;
 
-/// <summary>Delivers a buyer's order mail; throws when it could not, so the mail stays owed and is tried again.</summary>
+/// <summary>Delivers buyers' order mails, a relay's batch at a time.</summary>
 public interface IOrderMailSender
 {
-    Task SendAsync(MailToSend mail, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sends the mails in the order given and adds each one settled (delivered, or refused for good) to
+    /// <paramref name="settled"/>; throws at the first it could not deliver, so that one and those after it stay owed
+    /// and are tried again, while those already settled are recorded as sent.
+    /// </summary>
+    Task SendAsync(IReadOnlyList<MailToSend> mails, ICollection<Guid> settled, CancellationToken cancellationToken);
 }

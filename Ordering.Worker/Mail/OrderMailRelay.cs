@@ -1,7 +1,6 @@
 using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Relaying;
 using AspireShop.Ordering.Sharding;
-using MailKit.Net.Smtp;
 using Polly.Registry;
 
 namespace Ordering.Worker.Mail;
@@ -21,8 +20,7 @@ public sealed class OrderMailSignals(OrderShardMap map) : PerShardSignals<OrderM
 /// second copy with the same Message-ID.
 /// </summary>
 public sealed class OrderMailRelay(
-    OrderShardMap shards, IOrderMailSender sender, OrderMailSignals signals, TimeProvider clock, ResiliencePipelineProvider<string> pipelines,
-    ILogger<OrderMailRelay> logger)
+    OrderShardMap shards, IOrderMailSender sender, OrderMailSignals signals, TimeProvider clock, ResiliencePipelineProvider<string> pipelines)
     : ShardedBatchRelay<OrderMailSignal>(shards, signals, pipelines)
 {
     protected override string Name => "order-mail";
@@ -44,24 +42,13 @@ public sealed class OrderMailRelay(
 
         var settled = new List<Guid>(owed.Count);
         Exception? failure = null;
-        foreach (var mail in owed)
+        try
         {
-            try
-            {
-                await sender.SendAsync(mail, cancellationToken);
-                settled.Add(mail.OrderId);
-            }
-            catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
-            {
-                // Trying again cannot help: record it and stop owing the mail.
-                logger.LogError("The mail for order {OrderId} is undeliverable: the SMTP server refused the recipient ({Problem}).", mail.OrderId, e.Message);
-                settled.Add(mail.OrderId);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failure = e;
-                break;
-            }
+            await sender.SendAsync(owed, settled, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failure = e;
         }
 
         await ShardOrders.MarkMailsSentAsync(connection, transaction, settled, clock.GetUtcNow(), cancellationToken);

@@ -6,23 +6,36 @@ using MimeKit;
 namespace Ordering.Worker.Mail;
 
 /// <summary>
-/// Sends through the configured SMTP server with MailKit, keeping one authenticated connection open between mails
-/// (the relay sends them one after another) and reconnecting after any failure.
+/// Sends through the configured SMTP server with MailKit, keeping one authenticated connection open between mails and
+/// batches (MailKit pipelines each message's commands where the server offers PIPELINING) and reconnecting after any
+/// failure. A recipient the server refuses is logged and settled: trying again cannot help.
 /// </summary>
-public sealed class SmtpMailSender(IOptions<MailOptions> options) : IOrderMailSender, IAsyncDisposable
+public sealed class SmtpMailSender(IOptions<MailOptions> options, ILogger<SmtpMailSender> logger) : IOrderMailSender, IAsyncDisposable
 {
     private readonly MailboxAddress _from = MailboxAddress.Parse(options.Value.From);
     private readonly SmtpOptions _smtp = options.Value.Smtp;
     private readonly SemaphoreSlim _connection = new(1, 1);
     private SmtpClient? _client;
 
-    public async Task SendAsync(MailToSend mail, CancellationToken cancellationToken)
+    public async Task SendAsync(IReadOnlyList<MailToSend> mails, ICollection<Guid> settled, CancellationToken cancellationToken)
     {
         await _connection.WaitAsync(cancellationToken);
         try
         {
-            var client = await ConnectedClientAsync(cancellationToken);
-            await client.SendAsync(mail.ToMessage(_from), cancellationToken);
+            foreach (var mail in mails)
+            {
+                var client = await ConnectedClientAsync(cancellationToken);
+                try
+                {
+                    await client.SendAsync(mail.ToMessage(_from), cancellationToken);
+                }
+                catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
+                {
+                    logger.LogError("The mail for order {OrderId} is undeliverable: the SMTP server refused the recipient ({Problem}).", mail.OrderId, e.Message);
+                }
+
+                settled.Add(mail.OrderId);
+            }
         }
         catch
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using AspireShop.Ordering.Data;
 using MailKit.Security;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Ordering.Worker.Mail;
@@ -40,8 +41,11 @@ public sealed class SmtpMailTests : IAsyncLifetime
         var confirmed = new MailToSend(Guid.NewGuid(), "Grace Hopper", "grace@example.com", OrderStatus.Confirmed, null, 42.50m);
         var rejected = new MailToSend(Guid.NewGuid(), "Alan Turing", "alan@example.com", OrderStatus.Rejected, "Product 9 is out of stock.", 10m);
 
-        await sender.SendAsync(confirmed, CancellationToken.None);
-        await sender.SendAsync(rejected, CancellationToken.None);
+        var settled = new List<Guid>();
+        await sender.SendAsync([confirmed], settled, CancellationToken.None);
+        await sender.SendAsync([rejected], settled, CancellationToken.None);
+
+        Assert.Equal([confirmed.OrderId, rejected.OrderId], settled);
 
         var received = await ReceivedAsync(expected: 2);
         // The server stamps each message with the client's address and port (X-Peer): one connection, one port.
@@ -59,15 +63,19 @@ public sealed class SmtpMailTests : IAsyncLifetime
     public async Task SendFailsWhileTheServerIsDownAndWorksOnceItIsBack()
     {
         await using var sender = NewSender();
-        await sender.SendAsync(new MailToSend(Guid.NewGuid(), "Ada", "ada@example.com", OrderStatus.Confirmed, null, 1m), CancellationToken.None);
+        var settled = new List<Guid>();
+        await sender.SendAsync([new MailToSend(Guid.NewGuid(), "Ada", "ada@example.com", OrderStatus.Confirmed, null, 1m)], settled, CancellationToken.None);
 
         StopServer();
         var owed = new MailToSend(Guid.NewGuid(), "Ada", "ada@example.com", OrderStatus.Confirmed, null, 2m);
-        await Assert.ThrowsAnyAsync<Exception>(() => sender.SendAsync(owed, CancellationToken.None));
+        var later = new MailToSend(Guid.NewGuid(), "Ada", "ada@example.com", OrderStatus.Confirmed, null, 3m);
+        await Assert.ThrowsAnyAsync<Exception>(() => sender.SendAsync([owed, later], settled, CancellationToken.None));
+        Assert.Single(settled);
 
         await StartServerAsync();
-        await sender.SendAsync(owed, CancellationToken.None);
-        Assert.Single(await ReceivedAsync(expected: 2), m => m.MessageId == owed.MessageId());
+        await sender.SendAsync([owed, later], settled, CancellationToken.None);
+        Assert.Equal(3, settled.Count);
+        Assert.Single(await ReceivedAsync(expected: 3), m => m.MessageId == owed.MessageId());
     }
 
     [Fact]
@@ -88,7 +96,7 @@ public sealed class SmtpMailTests : IAsyncLifetime
     private SmtpMailSender NewSender() => new(Options.Create(new MailOptions
     {
         Smtp = { Host = "127.0.0.1", Port = _port, Security = SecureSocketOptions.None },
-    }));
+    }), NullLogger<SmtpMailSender>.Instance);
 
     private async Task StartServerAsync()
     {
