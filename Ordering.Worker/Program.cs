@@ -21,6 +21,8 @@ builder.Services.AddSingleton<CatalogStock>();
 builder.Services.AddSingleton<OrderProcessor>();
 builder.Services.AddSingleton<OrderingWorkerMetrics>();
 builder.Services.AddHostedService<QueueDepthSampler>();
+builder.Services.AddSingleton<CachedStockInvalidator>();
+builder.Services.AddHostedService(services => services.GetRequiredService<CachedStockInvalidator>());
 builder.Services.AddHostedService<OrderSubmittedConsumer>();
 builder.AddOrderMail();
 

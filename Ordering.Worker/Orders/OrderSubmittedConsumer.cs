@@ -9,7 +9,6 @@ using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Messaging;
 using AspireShop.Ordering.Sharding;
 using AspireShop.ServiceDefaults.Resilience;
-using Microsoft.Extensions.Caching.Hybrid;
 using Ordering.Worker.Mail;
 using Polly;
 using Polly.Registry;
@@ -28,7 +27,7 @@ namespace Ordering.Worker.Orders;
 /// cached stock of the ordered products is invalidated and the mail relay woken for the buyers' mail.
 /// </summary>
 public sealed class OrderSubmittedConsumer(
-    IConnection broker, OrderProcessor processor, OrderShardMap shards, OrderMailSignals mail, HybridCache cache, OrderingWorkerMetrics metrics,
+    IConnection broker, OrderProcessor processor, OrderShardMap shards, OrderMailSignals mail, CachedStockInvalidator stockCache, OrderingWorkerMetrics metrics,
     TimeProvider clock, ResiliencePipelineProvider<string> pipelines, ILogger<OrderSubmittedConsumer> logger)
     : BackgroundService
 {
@@ -277,14 +276,7 @@ public sealed class OrderSubmittedConsumer(
         // empty the list cache under load, for a number the lists do not show).
         if (stockChanged.Count > 0)
         {
-            try
-            {
-                await cache.ForgetStockOfAsync(stockChanged, listsChanged, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Could not invalidate cached stock ({Problem}); it expires on its own.", e.Message);
-            }
+            stockCache.Forget(stockChanged, listsChanged);
         }
     }
 
