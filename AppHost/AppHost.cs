@@ -148,7 +148,9 @@ try
 
     AppHostPorts.EnsureFree(builder);
 
-    // AppHost settings under Services:<resource> go to that service (how benchmarks switch the cache off).
+    // The services sample their own traces, and AppHost settings under Services:<resource> go to that service (how
+    // benchmarks switch the cache off), in that order.
+    builder.LetServicesSampleTraces();
     builder.ForwardServiceSettings();
 }
 catch (Exception problem) when (problem is AppHostSetupException or LocalProcessSetupException)

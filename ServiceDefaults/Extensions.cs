@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AspireShop.ServiceDefaults.Resilience;
+using AspireShop.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -25,6 +26,7 @@ public static class Extensions
     public const string MetricsEndpointPath = "/metrics";
     public const string ServedByHeader = "X-Served-By";
     public const long MaxRequestBodyBytes = 256 * 1024;
+    public const string TracesPerSecondSetting = "Telemetry:TracesPerSecond";
     private const string LiveTag = "live";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -74,15 +76,22 @@ public static class Extensions
                 // Every replica serves its own metrics at /metrics, for Prometheus to scrape (the OTLP export to
                 // the dashboard goes on beside it).
                 .AddPrometheusExporter())
-            .WithTracing(tracing => tracing
-                .AddSource(builder.Environment.ApplicationName)
-                .AddAspNetCoreInstrumentation(aspnet =>
-                    // Probes hit these every few seconds; tracing them only buries real requests.
-                    aspnet.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
-                .AddHttpClientInstrumentation());
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .AddSource(builder.Environment.ApplicationName)
+                    .AddAspNetCoreInstrumentation(aspnet =>
+                        // Probes hit these every few seconds; tracing them only buries real requests.
+                        aspnet.Filter = context =>
+                            !context.Request.Path.StartsWithSegments(HealthEndpointPath)
+                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                            && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
+                    .AddHttpClientInstrumentation();
+                if (TraceSampler(builder.Configuration) is { } sampler)
+                {
+                    tracing.SetSampler(sampler);
+                }
+            });
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -90,6 +99,28 @@ public static class Extensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Which traces are kept: those that join a trace follow its decision, and of those a service starts itself up to
+    /// <c>Telemetry:TracesPerSecond</c> a second (default 20) are kept, so the dashboard shows every click of a developer
+    /// and a steady sample under load (see <see cref="TraceRateSampler"/>). The standard <c>OTEL_TRACES_SAMPLER</c>
+    /// setting, where given, chooses instead (null: OpenTelemetry reads it).
+    /// </summary>
+    private static Sampler? TraceSampler(IConfiguration configuration)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_TRACES_SAMPLER"]))
+        {
+            return null;
+        }
+
+        var perSecond = configuration.GetValue<double?>(TracesPerSecondSetting) ?? 20;
+        if (perSecond < 0 || !double.IsFinite(perSecond))
+        {
+            throw new InvalidOperationException($"{TracesPerSecondSetting} must be 0 or more traces a second, not {perSecond}.");
+        }
+
+        return new ParentBasedSampler(new TraceRateSampler(perSecond, TimeProvider.System));
     }
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

@@ -43,6 +43,21 @@ public static class ServiceWiring
             : site.WithEnvironment("RateLimiting__PerClientPerSecond", "2000").WithEnvironment("RateLimiting__NewBuyersPerSecond", "200");
 
     /// <summary>
+    /// Aspire gives every project <c>OTEL_TRACES_SAMPLER=always_on</c> when it runs locally, so the dashboard would
+    /// get a span for every SQL statement of every request under load: on 2 cores more CPU than the requests
+    /// themselves. The services choose their own sampler instead (ServiceDefaults: every trace a developer makes, up
+    /// to 20 started per second and service under load); a setting under <c>Services:&lt;resource&gt;</c>, applied
+    /// after this, can still name another.
+    /// </summary>
+    public static void LetServicesSampleTraces(this IDistributedApplicationBuilder builder)
+    {
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_TRACES_SAMPLER"));
+        }
+    }
+
+    /// <summary>
     /// Any AppHost setting under <c>Services:&lt;resource&gt;</c> goes to that service as configuration, e.g.
     /// <c>--Services:catalog-api:Catalog:Cache:Enabled=false</c> (how benchmarks switch the cache off).
     /// </summary>
