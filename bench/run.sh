@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The shop's load tests: wrk against the graph the AppHost starts (Release, processes mode, traces sampled as the shop
-# ships: up to 20 traces a second started per service, see ServiceDefaults), with the results written as markdown
+# ships: up to 5 traces a second started per service, see ServiceDefaults), with the results written as markdown
 # tables into docs/benchmarks.md (between the scenario's markers) and printed.
 #
 #   bench/run.sh [all|load|scaling|orders|soak]    default: all (= load, then scaling; orders and soak are separate)

@@ -46,7 +46,7 @@ public static class ServiceWiring
     /// Aspire gives every project <c>OTEL_TRACES_SAMPLER=always_on</c> when it runs locally, so the dashboard would
     /// get a span for every SQL statement of every request under load: on 2 cores more CPU than the requests
     /// themselves. The services choose their own sampler instead (ServiceDefaults: every trace a developer makes, up
-    /// to 20 started per second and service under load); a setting under <c>Services:&lt;resource&gt;</c>, applied
+    /// to 5 started per second and service under load); a setting under <c>Services:&lt;resource&gt;</c>, applied
     /// after this, can still name another.
     /// </summary>
     public static void LetServicesSampleTraces(this IDistributedApplicationBuilder builder)
