@@ -54,7 +54,7 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph) : OrderProcessi
         Assert.True(updates >= 2 * orders.Length, $"PostgreSQL counted {updates} updates of ordering.orders for {orders.Length} orders decided and mailed");
         // Not every one: the mail now follows the decision within milliseconds (mail in batches), so the second update
         // of a row can find its page's free space still held by the first's old version, not yet pruned (178 of 200
-        // were HOT in one CI run). Without the design (the owed mail a row of its own, fillfactor 50) almost none are.
+        // were HOT in one CI run).
         var hot = await Eventually.UntilAsync(async () => await OrderShardDatabases.SumAsync(Graph.App, HotUpdates) - hotBefore,
             count => count >= 0.8 * updates, ProcessingWait);
         Assert.True(hot >= 0.8 * updates, $"{hot} of {updates} updates of ordering.orders were HOT");
