@@ -6,10 +6,13 @@ namespace AspireShop.AppHost.Infrastructure;
 
 public enum InfrastructureMode
 {
-    /// <summary>Containers when a container runtime answers, local processes otherwise.</summary>
+    /// <summary>Run: containers when a container runtime answers, local processes otherwise. Deployed: external.</summary>
     Auto,
 
-    /// <summary>The Aspire container integrations (Docker or Podman).</summary>
+    /// <summary>
+    /// The Aspire container integrations (Docker or Podman). Deployed, only when named: a demo whose data lives only
+    /// as long as its containers.
+    /// </summary>
     Containers,
 
     /// <summary>The same servers as local processes from installed binaries (no container runtime needed).</summary>
@@ -104,15 +107,16 @@ public sealed class InfrastructureSettings
     }
 
     /// <summary>
-    /// Publish mode models containers unless external servers are chosen (azd cannot deploy local processes); run
-    /// mode uses containers only when a container runtime actually answers, because an unhealthy runtime leaves every
-    /// container resource waiting forever.
+    /// Publish mode deploys against external (managed) servers unless containers are named: Container Apps cannot give
+    /// PostgreSQL a volume it runs on, so containers deployed there lose every order when they restart, which only a
+    /// demo that says so may accept. (azd cannot deploy local processes.) Run mode uses containers only when a
+    /// container runtime actually answers, because an unhealthy runtime leaves every container resource waiting forever.
     /// </summary>
     private InfrastructureMode ResolveMode(DistributedApplicationExecutionContext executionContext)
     {
         if (executionContext.IsPublishMode)
         {
-            return Mode is InfrastructureMode.External ? InfrastructureMode.External : InfrastructureMode.Containers;
+            return Mode is InfrastructureMode.Containers ? InfrastructureMode.Containers : InfrastructureMode.External;
         }
 
         return Mode is InfrastructureMode.Auto

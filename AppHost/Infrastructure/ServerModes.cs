@@ -50,7 +50,10 @@ public static class ServerModes
             : redis.AsConnectionString();
     }
 
-    /// <summary>RabbitMQ; <paramref name="configureLocal"/> is applied when it runs as a local process.</summary>
+    /// <summary>
+    /// RabbitMQ; <paramref name="configureLocal"/> is applied when it runs as a local process. Its management UI (an
+    /// administrator's console on its own port) runs only beside the dashboard, never in a deployed container.
+    /// </summary>
     public static IResourceBuilder<IResourceWithConnectionString> RunAs(
         this IResourceBuilder<RabbitMQServerResource> rabbitMQ, InfrastructureSettings infrastructure, Action<IResourceBuilder<RabbitMQProcessResource>>? configureLocal = null)
     {
@@ -61,7 +64,7 @@ public static class ServerModes
 
         return infrastructure.Mode is InfrastructureMode.External
             ? rabbitMQ.RemoveFromModel().AddConnectionString(rabbitMQ.Resource.Name)
-            : rabbitMQ.WithManagementPlugin().AsConnectionString();
+            : (rabbitMQ.ApplicationBuilder.ExecutionContext.IsRunMode ? rabbitMQ.WithManagementPlugin() : rabbitMQ).AsConnectionString();
     }
 
     // An existing server is not started or deployed; the parameters made for the container were never in the model.

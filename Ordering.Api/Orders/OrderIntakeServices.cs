@@ -14,8 +14,8 @@ public static class OrderIntakeServices
 {
     /// <summary>
     /// Order intake: the order shards and their map in the catalog database (migrated here, as the schema's owner),
-    /// prices from the catalog (Catalog.Stock), the outbox relays to the broker, buyer authentication, and what the
-    /// operator's endpoints use (the order audit, bucket moves).
+    /// prices from the catalog (Catalog.Stock), the outbox relays to the broker and the recovery of what a broker lost,
+    /// buyer authentication, and what the operator's endpoints use (the order audit, bucket moves).
     /// </summary>
     public static IHostApplicationBuilder AddOrderIntake(this IHostApplicationBuilder builder)
     {
@@ -32,6 +32,11 @@ public static class OrderIntakeServices
         builder.AddRabbitMQClient(ResourceNames.Messaging);
         builder.Services.AddSingleton<OrderOutboxSignals>();
         builder.Services.AddHostedService<OrderOutboxRelay>();
+        builder.Services.AddOptions<OutboxRecoveryOptions>()
+            .Bind(builder.Configuration.GetSection(OutboxRecoveryOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddHostedService<OrderOutboxRecovery>();
 
         builder.Services.AddSingleton<OrderAudit>();
         builder.Services.AddScoped<BucketMover>();

@@ -351,6 +351,36 @@ public static class ShardOrders
     }
 
     /// <summary>
+    /// Looks at up to <paramref name="limit"/> sent outbox messages after <paramref name="afterId"/> (by id) of the
+    /// buckets the caller holds, and marks unsent again those sent before <paramref name="sentBefore"/> that no worker
+    /// has processed (no inbox row), so the relay publishes them once more. The rows are not locked: the relay only
+    /// claims unsent rows, and the update re-checks its condition on the row it finds. Returns the last id looked at
+    /// (null when there was none left) and how many were marked.
+    /// </summary>
+    public static async Task<(long? LastId, int Requeued)> RequeueUnprocessedOutboxAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long afterId, DateTimeOffset sentBefore, int limit, CancellationToken cancellationToken)
+    {
+        await using var requeue = new NpgsqlCommand(
+            $"""
+            WITH scanned AS (
+                SELECT o."Id", o."MessageId" FROM {Tables.Outbox} o JOIN {Tables.OwnedBuckets} b ON b."Bucket" = o."Bucket"
+                WHERE o."Id" > $1 AND o."SentAt" IS NOT NULL ORDER BY o."Id" LIMIT $3),
+            requeued AS (
+                UPDATE {Tables.Outbox} o SET "SentAt" = NULL FROM scanned s
+                WHERE o."Id" = s."Id" AND o."SentAt" < $2
+                  AND NOT EXISTS (SELECT 1 FROM {Tables.Inbox} i WHERE i."MessageId" = s."MessageId")
+                RETURNING o."Id")
+            SELECT (SELECT max("Id") FROM scanned), (SELECT count(*)::int FROM requeued)
+            """, connection, transaction)
+        {
+            Parameters = { new() { Value = afterId }, new() { Value = sentBefore }, new() { Value = limit } },
+        };
+        await using var reader = await requeue.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.GetInt32(1));
+    }
+
+    /// <summary>
     /// Deletes sent outbox messages older than <paramref name="sentBefore"/> among the <paramref name="oldest"/> sent rows
     /// of the buckets the caller holds: the work is bounded by that window whatever the table's size (a filter on the send
     /// time alone would walk every newer row). Unsent rows are never deleted, and rows another pruner has locked are

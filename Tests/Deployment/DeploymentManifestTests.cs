@@ -25,9 +25,9 @@ public sealed class DeploymentManifestTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task OnlyResourceTypesAzdDeploys(bool externalServers)
+    public async Task OnlyResourceTypesAzdDeploys(bool demoContainers)
     {
-        var resources = DeploymentManifest.Resources(await ManifestAsync(externalServers));
+        var resources = DeploymentManifest.Resources(await ManifestAsync(demoContainers));
         foreach (var (name, resource) in resources)
         {
             Assert.Contains(resource!["type"]!.GetValue<string>(), DeployableTypes);
@@ -56,9 +56,9 @@ public sealed class DeploymentManifestTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task EverySecretIsASecretParameter(bool externalServers)
+    public async Task EverySecretIsASecretParameter(bool demoContainers)
     {
-        var text = await ManifestAsync(externalServers);
+        var text = await ManifestAsync(demoContainers);
         var resources = DeploymentManifest.Resources(text);
         var parameters = resources.Where(r => r.Value!["type"]!.GetValue<string>() == "parameter.v0").ToList();
 
@@ -73,9 +73,11 @@ public sealed class DeploymentManifestTests
     }
 
     [Fact]
-    public async Task ExternalModeTakesEveryConnectionStringAsAParameter()
+    public async Task TheDefaultDeploymentTakesEveryServerAsASecretConnectionStringAndRunsNoneOfItsOwn()
     {
-        var resources = DeploymentManifest.Resources(await ManifestAsync(externalServers: true));
+        // Servers deployed as containers beside the services lose every order when they restart (they have no
+        // volumes); by default the shop keeps its data in the managed servers it is given.
+        var resources = DeploymentManifest.Resources(await DeploymentManifest.DefaultAsync());
 
         foreach (var name in new[] { "catalogdb", "catalogdb-replica", "cache", "messaging", "ordersdb-shard1", "ordersdb-shard2" })
         {
@@ -99,21 +101,28 @@ public sealed class DeploymentManifestTests
     }
 
     [Fact]
-    public async Task ContainerDatabasesHaveNoVolumes()
+    public async Task TheDemoContainersHaveNoVolumesAndNoBrokerConsole()
     {
-        // Container Apps cannot run PostgreSQL on its file-share volumes; the in-environment containers are for
-        // demos and keep their data only while they run (production uses Infrastructure:Mode=external).
-        var resources = DeploymentManifest.Resources(await DeploymentManifest.DefaultAsync());
-        foreach (var (name, resource) in resources.Where(r => r.Value!["type"]!.GetValue<string>() == "container.v0"))
+        // Container Apps cannot run PostgreSQL on its file-share volumes; the in-environment containers, deployed only
+        // when Infrastructure:Mode=containers names them, are for demos and keep their data only while they run.
+        var resources = DeploymentManifest.Resources(await ManifestAsync(demoContainers: true));
+        var containers = resources.Where(r => r.Value!["type"]!.GetValue<string>() == "container.v0").ToList();
+        Assert.Contains(containers, c => c.Key == "messaging");
+        foreach (var (name, resource) in containers)
         {
             Assert.True(resource!["volumes"] is null or JsonArray { Count: 0 }, $"{name} has a volume");
             Assert.True(resource["bindMounts"] is null or JsonArray { Count: 0 } || name == "postgres", $"{name} has a bind mount");
         }
+
+        // RabbitMQ's management UI is an administrator's console: beside the local dashboard, never deployed.
+        var broker = resources["messaging"]!;
+        Assert.DoesNotContain("management", broker["image"]!.GetValue<string>());
+        Assert.False(broker["bindings"]?.AsObject().ContainsKey("management") == true, "the broker's management port is deployed");
     }
 
-    private static Task<string> ManifestAsync(bool externalServers)
-        => externalServers
-            ? DeploymentManifest.GenerateAsync($"aspire-manifest.{Guid.NewGuid():N}.json", "--Infrastructure:Mode=external")
+    private static Task<string> ManifestAsync(bool demoContainers)
+        => demoContainers
+            ? DeploymentManifest.GenerateAsync($"aspire-manifest.{Guid.NewGuid():N}.json", "--Infrastructure:Mode=containers")
             : DeploymentManifest.DefaultAsync();
 
     private static void AssertEnvironment(JsonObject resources, string service, params string[] variables)

@@ -129,6 +129,37 @@ public sealed class OrderProcessingFaultTests(FaultGraphFixture graph) : OrderPr
     }
 
     [Fact]
+    public async Task AnOrderWhoseMessageTheBrokerLostIsPublishedAgainWhenOrderingApiStartsAndIsDecidedOnce()
+    {
+        var product = (await TestProducts.CreateAsync(Graph.App, stock: 10)).Id;
+        PlacedOrder order;
+        await using (await Graph.App.StopAsync("ordering-worker"))
+        {
+            order = await PlaceAsync($"lost-buyer-{Guid.NewGuid():N}", product, 1);
+            await Eventually.TrueAsync(async () => await QueueDepthAsync(OrderTopology.OrderSubmittedQueue) >= 1, ProcessingWait, "the order queued");
+
+            // The broker loses what it had confirmed, as one restarted without its data does; the outbox says sent.
+            await using var connection = await ConnectBrokerAsync();
+            await using var channel = await connection.CreateChannelAsync();
+            await channel.QueuePurgeAsync(OrderTopology.OrderSubmittedQueue);
+        }
+
+        // Lost indeed: the workers are back, and nothing decides the order.
+        await Task.Delay(FaultGraphFixture.OutboxRecoveryAfter * 2);
+        Assert.Equal("Submitted", (await CurrentStatusAsync(order)).Status);
+
+        // A start of Ordering.Api (a deployment's restart) publishes it again, once the workers had their time.
+        await (await Graph.App.StopAsync("ordering-api")).DisposeAsync();
+        Assert.Equal("Confirmed", (await WaitForFinalStatusAsync(order)).Status);
+        Assert.Equal(9, await StockAsync(product));
+        Assert.Single(await MailsOfAsync(order.Id));
+        await using var catalog = await OpenPrimaryAsync();
+        await using var decisions = new NpgsqlCommand("""SELECT count(*) FROM stock_reservations WHERE "OrderId" = @id""", catalog);
+        decisions.Parameters.AddWithValue("id", order.Id);
+        Assert.Equal(1L, await decisions.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task APoisonOrderCannotHoldBackTheOthersOfItsBatchWhichConfirmExactlyOnce()
     {
         var poisonProduct = (await TestProducts.CreateAsync(Graph.App)).Id;

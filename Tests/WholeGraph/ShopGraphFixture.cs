@@ -47,9 +47,13 @@ public sealed class FaultGraphFixture : ShopGraphFixture
     public const int SitePerClientPerSecond = 50;
     public const int SiteNewBuyersPerSecond = 5;
 
+    /// <summary>How long Ordering.Api gives the workers after it (re)connects before it publishes unprocessed messages again (2 minutes by default).</summary>
+    public static readonly TimeSpan OutboxRecoveryAfter = TimeSpan.FromSeconds(5);
+
     protected override string[] Settings =>
     [
         $"--Services:web-blazor:RateLimiting:PerClientPerSecond={SitePerClientPerSecond}",
         $"--Services:web-blazor:RateLimiting:NewBuyersPerSecond={SiteNewBuyersPerSecond}",
+        $"--Services:ordering-api:Ordering:OutboxRecovery:After={OutboxRecoveryAfter:c}",
     ];
 }
