@@ -3,10 +3,24 @@ using MimeKit;
 
 namespace Ordering.Worker.Mail;
 
+/// <summary>Where the buyers' mails go.</summary>
+public enum MailDelivery
+{
+    /// <summary>To the SMTP server <c>Mail:Smtp:Host</c>.</summary>
+    Smtp,
+
+    /// <summary>As .eml files into <c>Mail:PickupDirectory</c>.</summary>
+    PickupDirectory,
+
+    /// <summary>Nowhere yet: no mail server is configured, so every mail stays owed (in the shards) until one is.</summary>
+    Held,
+}
+
 /// <summary>
-/// <c>Mail</c> settings. Without <c>Mail:Smtp:Host</c> the mails are written as .eml files to
-/// <c>Mail:PickupDirectory</c> (relative to the content root; default <c>mail-pickup</c>); with it they go to that
-/// SMTP server.
+/// <c>Mail</c> settings. With <c>Mail:Smtp:Host</c> the mails go to that SMTP server; without it they are written as
+/// .eml files to <c>Mail:PickupDirectory</c> (relative to the content root), which a developer's run (Development)
+/// need not set (<c>mail-pickup</c>). A deployed worker given neither holds the mails owed (<see cref="MailDelivery.Held"/>)
+/// rather than write them to its container's disk, where nobody reads them and a restart deletes them.
 /// </summary>
 public sealed class MailOptions
 {
@@ -14,11 +28,22 @@ public sealed class MailOptions
 
     public string From { get; set; } = "AspireShop <orders@aspireshop.example>";
 
-    public string PickupDirectory { get; set; } = "mail-pickup";
+    /// <summary>The pickup folder of a developer's run when <see cref="PickupDirectory"/> is not set.</summary>
+    public const string DevelopmentPickupDirectory = "mail-pickup";
+
+    public string? PickupDirectory { get; set; }
 
     public SmtpOptions Smtp { get; set; } = new();
 
     public bool UsesSmtp => !string.IsNullOrWhiteSpace(Smtp.Host);
+
+    public MailDelivery DeliveryIn(IHostEnvironment environment)
+        => UsesSmtp ? MailDelivery.Smtp
+            : !string.IsNullOrWhiteSpace(PickupDirectory) || environment.IsDevelopment() ? MailDelivery.PickupDirectory
+            : MailDelivery.Held;
+
+    /// <summary>The pickup folder the mails are written to when they are (<see cref="MailDelivery.PickupDirectory"/>).</summary>
+    public string PickupDirectoryOrDefault => string.IsNullOrWhiteSpace(PickupDirectory) ? DevelopmentPickupDirectory : PickupDirectory;
 
     /// <summary>Every problem with these settings, so the worker refuses to start with a clear message instead of failing on the first order.</summary>
     public IEnumerable<string> Problems()
@@ -26,11 +51,6 @@ public sealed class MailOptions
         if (!MailboxAddress.TryParse(From, out _))
         {
             yield return $"Mail:From '{From}' is not a mail address.";
-        }
-
-        if (!UsesSmtp && string.IsNullOrWhiteSpace(PickupDirectory))
-        {
-            yield return "Mail:PickupDirectory is empty and no Mail:Smtp:Host is set.";
         }
 
         if (UsesSmtp && Smtp.Port is < 1 or > 65535)

@@ -32,7 +32,7 @@ public sealed class PickupDirectoryMailSender(IOptions<MailOptions> options, IHo
     private readonly StringBuilder _attempts = new();
     private FileStream? _attemptLog;
 
-    public string PickupDirectory { get; } = Path.GetFullPath(options.Value.PickupDirectory, environment.ContentRootPath);
+    public string PickupDirectory { get; } = Path.GetFullPath(options.Value.PickupDirectoryOrDefault, environment.ContentRootPath);
 
     public Task SendAsync(IReadOnlyList<MailToSend> mails, ICollection<Guid> settled, CancellationToken cancellationToken)
     {

@@ -5,7 +5,7 @@ namespace Tests.Unit.Mail;
 public sealed class MailOptionsTests
 {
     [Fact]
-    public void TheDefaultsWriteToThePickupFolder()
+    public void TheDefaultsAreValid()
     {
         var options = new MailOptions();
 
@@ -43,8 +43,4 @@ public sealed class MailOptionsTests
 
         Assert.Equal(allowed, !options.Problems().Any());
     }
-
-    [Fact]
-    public void WithoutSmtpThePickupFolderIsNeeded()
-        => Assert.Equal(["Mail:PickupDirectory is empty and no Mail:Smtp:Host is set."], new MailOptions { PickupDirectory = " " }.Problems());
 }

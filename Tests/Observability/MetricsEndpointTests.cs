@@ -37,7 +37,7 @@ public sealed class MetricsEndpointTests(ShopGraphFixture graph)
         await ScrapeUntilAsync("ordering-api", "aspireshop_orders_submitted_total", "aspireshop_outbox_pending",
             "aspireshop_outbox_oldest_pending_age_seconds", "aspireshop_orders_stored{", "http_server_request_duration_seconds_bucket");
         await ScrapeUntilAsync("ordering-worker", "aspireshop_orders_decided_total{", "aspireshop_orders_processing_time_seconds_bucket",
-            "aspireshop_rabbitmq_queue_depth{", "queue=\"ordering.order-submitted.dead-letter\"");
+            "aspireshop_rabbitmq_queue_depth{", "queue=\"ordering.order-submitted.dead-letter\"", "aspireshop_mail_owed{", "aspireshop_mail_oldest_owed_age_seconds{");
         await ScrapeUntilAsync("web-blazor", "http_server_request_duration_seconds_bucket", "http_client_request_duration_seconds_bucket");
     }
 
