@@ -51,6 +51,8 @@ try
     // checks; secret parameters, generated in development.
     var catalogAdminSigningKey = builder.AddParameter("catalog-admin-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
     var buyerTokenSigningKey = builder.AddParameter("buyer-token-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
+    // Encrypts the site's data-protection keys (its cookies' keys) in the Redis the other services share.
+    var siteKeyEncryptionKey = builder.AddParameter("site-key-encryption-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
 
     // The services. Each is stateless, so its replicas are interchangeable (Scale:Topology=ScaleOut runs two of each;
     // Scale:CatalogApis and so on set any number), and healthy only when its own /health says it can serve.
@@ -98,6 +100,7 @@ try
         .WithReadinessProbe()
         .WithExternalHttpEndpoints()
         .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
+        .WithEnvironment("DataProtection__KeyEncryptionKey", siteKeyEncryptionKey)
         .WithDependency(redis)
         .WithReference(catalogApi)
         .WithReference(orderingApi)

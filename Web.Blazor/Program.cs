@@ -9,6 +9,7 @@ using Web.Blazor.Cart;
 using Web.Blazor.Catalog;
 using Web.Blazor.Components;
 using Web.Blazor.Edge;
+using Web.Blazor.KeyRing;
 using Web.Blazor.Ordering;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,10 +18,15 @@ builder.AddServiceDefaults();
 builder.AddSiteRateLimiting();
 builder.AddRedisClient("cache");
 
-// Cookies and antiforgery tokens must be readable by every replica: the data-protection keys live in Redis.
+// Cookies and antiforgery tokens must be readable by every replica: the data-protection keys live in Redis,
+// encrypted under the site's own secret, since the catalog and the worker use the same Redis.
+builder.Services.AddSingleton(new KeyRingEncryption(builder.Configuration[KeyRingEncryption.Setting]));
 builder.Services.AddDataProtection().SetApplicationName("aspireshop-web");
-builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultiplexer>((options, redis) =>
-    options.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), "aspireshop:data-protection-keys"));
+builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultiplexer, KeyRingEncryption>((options, redis, encryption) =>
+{
+    options.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), KeyRingEncryption.RedisKey);
+    options.XmlEncryptor = new KeyRingEncryption.Encryptor(encryption);
+});
 
 builder.AddBuyerIdentity();
 builder.Services.AddSingleton<CartStore>();
