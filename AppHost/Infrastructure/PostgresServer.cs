@@ -46,7 +46,7 @@ public abstract class PostgresServer
     public abstract IResourceBuilder<IResourceWithConnectionString> AddReadReplicas(
         string name, string databaseName, int standbys, Action<IResourceBuilder<PostgresProcessResource>>? configureLocal = null);
 
-    internal sealed class InContainer(IResourceBuilder<PostgresServerResource> container) : PostgresServer
+    internal sealed class InContainer(IResourceBuilder<PostgresServerResource> container, IResourceBuilder<ParameterResource> replicationPassword) : PostgresServer
     {
         public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name, string databaseName)
             => container.AddDatabase(name, databaseName).AsConnectionString();
@@ -56,7 +56,7 @@ public abstract class PostgresServer
         {
             var builder = container.ApplicationBuilder;
             var containers = Enumerable.Range(1, standbys)
-                .Select(n => builder.AddPostgresStandbyContainer($"{container.Resource.Name}-replica{n}", container))
+                .Select(n => builder.AddPostgresStandbyContainer($"{container.Resource.Name}-replica{n}", container, replicationPassword))
                 .ToList();
             return builder.AddReadReplicaConnectionString(
                 name, container, containers, PostgresStandbyContainerResource.EndpointName,

@@ -8,10 +8,12 @@ public static class PostgresStandbyContainerBuilderExtensions
 
     /// <summary>
     /// Adds a hot standby of <paramref name="primary"/> in the same PostgreSQL image: on first start it clones the
-    /// primary with pg_basebackup through a replication slot of its own, then follows it by streaming replication.
+    /// primary with pg_basebackup through a replication slot of its own, then follows it by streaming replication, as
+    /// the standbys' role with <paramref name="replicationPassword"/>.
     /// </summary>
     public static IResourceBuilder<PostgresStandbyContainerResource> AddPostgresStandbyContainer(
-        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PostgresServerResource> primary)
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PostgresServerResource> primary,
+        IResourceBuilder<ParameterResource> replicationPassword)
     {
         var image = primary.Resource.Annotations.OfType<ContainerImageAnnotation>().Single();
         var resource = new PostgresStandbyContainerResource(name, primary.Resource);
@@ -35,8 +37,8 @@ public static class PostgresStandbyContainerBuilderExtensions
             .WithImageRegistry(image.Registry)
             .WithEndpoint(targetPort: PostgresStandbyContainerResource.Port, name: PostgresStandbyContainerResource.EndpointName, scheme: "tcp")
             .WithEnvironment("PGDATA", DataDirectory)
-            .WithEnvironment("PGUSER", primary.Resource.UserNameReference)
-            .WithEnvironment("PGPASSWORD", primary.Resource.PasswordParameter)
+            .WithEnvironment("PGUSER", PostgresProcessResource.ReplicationUser)
+            .WithEnvironment("PGPASSWORD", replicationPassword)
             .WithEntrypoint("bash")
             .WithArgs("-c", clone)
             .WithParentRelationship(primary)

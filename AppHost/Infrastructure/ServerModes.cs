@@ -12,9 +12,11 @@ namespace AspireShop.AppHost.Infrastructure;
 public static class ServerModes
 {
     /// <summary>
-    /// The PostgreSQL server with <see cref="PostgresServer.Settings"/>. In a container it allows replication from the
-    /// standbys' containers: the image's pg_hba.conf allows it from inside the container only, so an init script adds
-    /// a rule; it is written by the entrypoint rather than bind-mounted, as Container Apps has no bind mounts.
+    /// The PostgreSQL server with <see cref="PostgresServer.Settings"/>. In a container it accepts replication from
+    /// the standbys' containers as the standbys' role only (<see cref="PostgresProcessResource.ReplicationUser"/>, with a
+    /// password of its own): the image's pg_hba.conf allows replication from inside the container only, so an init
+    /// script creates the role and adds its rule; it is written by the entrypoint rather than bind-mounted, as
+    /// Container Apps has no bind mounts, and reads the password from the environment.
     /// </summary>
     public static PostgresServer RunAs(this IResourceBuilder<PostgresServerResource> postgres, InfrastructureSettings infrastructure)
     {
@@ -28,12 +30,20 @@ public static class ServerModes
             return new PostgresServer.Existing(postgres.RemoveFromModel());
         }
 
+        var replicationPassword = postgres.ApplicationBuilder.AddParameter(
+            $"{postgres.Resource.Name}-replication-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
         return new PostgresServer.InContainer(postgres
+            .WithEnvironment("REPLICATION_PASSWORD", replicationPassword)
             .WithEntrypoint("bash")
             .WithArgs("-c", $$"""
-                echo 'echo "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"' > /docker-entrypoint-initdb.d/10-allow-replication.sh
+                cat > /docker-entrypoint-initdb.d/10-replication-role.sh <<'INIT'
+                echo "host replication {{PostgresProcessResource.ReplicationUser}} all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+                psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres --set password="$REPLICATION_PASSWORD" <<'SQL'
+                CREATE ROLE {{PostgresProcessResource.ReplicationUser}} WITH LOGIN REPLICATION PASSWORD :'password';
+                SQL
+                INIT
                 exec docker-entrypoint.sh postgres -c wal_level=replica -c max_wal_senders=16 -c max_replication_slots=16 {{PostgresServer.CommandLineSettings}}
-                """));
+                """), replicationPassword);
     }
 
     /// <summary>Redis; <paramref name="configureLocal"/> is applied when it runs as a local process.</summary>

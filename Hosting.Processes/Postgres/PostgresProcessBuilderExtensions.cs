@@ -30,9 +30,11 @@ public static class PostgresProcessBuilderExtensions
         builder.ReplaceWithLocalProcess(container.Resource, container.Resource.PasswordParameter);
         var local = builder.LocalProcesses();
         var account = ServiceAccount.ForPostgres();
+        var replicationPassword = builder.AddParameter(
+            $"{container.Resource.Name}-replication-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
         var resource = new PostgresProcessResource(
             container.Resource.Name, account.Command(local.Binaries.Postgres), local.DataRoot.For(container.Resource.Name),
-            container.Resource.PasswordParameter, primary: null, settings);
+            container.Resource.PasswordParameter, replicationPassword.Resource, primary: null, settings);
 
         return builder.AddPostgresServer(resource, local, account)
             .OnBeforeResourceStarted((server, started, ct) => InitialisePrimaryAsync(server, local.Binaries, account, started.Services, ct));
@@ -48,7 +50,8 @@ public static class PostgresProcessBuilderExtensions
         var local = builder.LocalProcesses();
         var account = ServiceAccount.ForPostgres();
         var resource = new PostgresProcessResource(
-            name, account.Command(local.Binaries.Postgres), local.DataRoot.For(name), primary.Resource.Password, primary.Resource, primary.Resource.Settings);
+            name, account.Command(local.Binaries.Postgres), local.DataRoot.For(name), primary.Resource.Password,
+            primary.Resource.ReplicationPassword, primary.Resource, primary.Resource.Settings);
         var primaryPort = primary.Resource.Endpoint.Property(EndpointProperty.TargetPort);
 
         return builder.AddPostgresServer(resource, local, account)
@@ -59,9 +62,9 @@ public static class PostgresProcessBuilderExtensions
             // WAL receiver), which keeps it out of the process list.
             .WithArgs("-c", "hot_standby=on")
             .WithArgs("-c", ReferenceExpression.Create(
-                $"primary_conninfo=host=localhost port={primaryPort} user={PostgresProcessResource.SuperUser} application_name={name}"))
+                $"primary_conninfo=host=localhost port={primaryPort} user={PostgresProcessResource.ReplicationUser} application_name={name}"))
             .WithArgs("-c", $"primary_slot_name={resource.SlotName}")
-            .WithEnvironment("PGPASSWORD", primary.Resource.Password)
+            .WithEnvironment("PGPASSWORD", primary.Resource.ReplicationPassword)
             .OnBeforeResourceStarted((standby, started, ct) => CloneFromPrimaryAsync(standby, local.Binaries, account, started.Services, ct));
     }
 
@@ -144,12 +147,30 @@ public static class PostgresProcessBuilderExtensions
             File.Delete(passwordFile);
         }
 
-        // Single-user mode creates the databases before the server accepts connections, so the server is never
-        // healthy without them and nothing has to wait for a second step.
-        foreach (var database in server.Databases)
+        // Password logins over loopback only, and replication only as the standbys' role: initdb's file accepts a
+        // replication connection from any role with the right (the superuser's too), and trusts local sockets.
+        await File.WriteAllLinesAsync(Path.Combine(server.DataDirectory, "pg_hba.conf"),
+        [
+            "# Written by the AppHost (Hosting.Processes): TYPE DATABASE USER ADDRESS METHOD",
+            "host all all 127.0.0.1/32 scram-sha-256",
+            "host all all ::1/128 scram-sha-256",
+            $"host replication {PostgresProcessResource.ReplicationUser} 127.0.0.1/32 scram-sha-256",
+            $"host replication {PostgresProcessResource.ReplicationUser} ::1/128 scram-sha-256",
+        ], cancellationToken);
+
+        // Single-user mode creates the standbys' role and the databases before the server accepts connections, so the
+        // server is never healthy without them and nothing has to wait for a second step. (Statements on standard
+        // input, so the password is on no command line.)
+        var replicationPassword = (await server.ReplicationPassword.GetValueAsync(cancellationToken))!.Replace("'", "''");
+        string[] statements =
+        [
+            $"CREATE ROLE {PostgresProcessResource.ReplicationUser} WITH LOGIN REPLICATION PASSWORD '{replicationPassword}';",
+            .. server.Databases.Select(database => $"CREATE DATABASE \"{database}\";"),
+        ];
+        foreach (var statement in statements)
         {
             await RunAsAsync(account, binaries.Postgres, ["--single", "-D", server.DataDirectory, "postgres"],
-                logger, standardInput: $"CREATE DATABASE \"{database}\";\n", cancellationToken: cancellationToken);
+                logger, standardInput: statement + "\n", cancellationToken: cancellationToken);
         }
     }
 
@@ -166,7 +187,7 @@ public static class PostgresProcessBuilderExtensions
         await notifications.WaitForDependenciesAsync(standby, cancellationToken);
 
         var primaryPort = await primary.Endpoint.Property(EndpointProperty.TargetPort).GetValueAsync(cancellationToken);
-        var password = (await primary.Password.GetValueAsync(cancellationToken))!;
+        var replicationPassword = (await primary.ReplicationPassword.GetValueAsync(cancellationToken))!;
 
         // The standby's slot keeps the primary's WAL until the standby has it; created here rather than by
         // pg_basebackup -C so that a retried clone reuses it.
@@ -201,10 +222,10 @@ public static class PostgresProcessBuilderExtensions
         {
             await PrepareEmptyDirectoryAsync(standby, account, ct);
             await RunAsAsync(account, binaries.PgBaseBackup,
-                ["-h", "localhost", "-p", primaryPort!, "-U", PostgresProcessResource.SuperUser, "-D", standby.DataDirectory,
+                ["-h", "localhost", "-p", primaryPort!, "-U", PostgresProcessResource.ReplicationUser, "-D", standby.DataDirectory,
                  "-X", "stream", "-S", standby.SlotName, "-R", "--no-sync"],
                 logger,
-                environment: new Dictionary<string, string> { ["PGPASSWORD"] = password },
+                environment: new Dictionary<string, string> { ["PGPASSWORD"] = replicationPassword },
                 cancellationToken: ct);
         }, cancellationToken);
     }

@@ -9,6 +9,7 @@ public sealed class PostgresProcessResource(
     string command,
     string dataDirectory,
     ParameterResource password,
+    ParameterResource replicationPassword,
     PostgresProcessResource? primary,
     IReadOnlyList<string> settings)
     : ExecutableResource(name, command, System.IO.Path.GetDirectoryName(dataDirectory)!), IResourceWithConnectionString
@@ -16,11 +17,17 @@ public sealed class PostgresProcessResource(
     public const string EndpointName = "tcp";
     public const string SuperUser = "postgres";
 
+    /// <summary>The only role a replication connection is accepted for (pg_hba.conf): the standbys'.</summary>
+    public const string ReplicationUser = "replicator";
+
     private EndpointReference? _endpoint;
 
     public string DataDirectory { get; } = dataDirectory;
 
     public ParameterResource Password { get; } = password;
+
+    /// <summary>The password of <see cref="ReplicationUser"/>, the primary's (a standby's is its primary's).</summary>
+    public ParameterResource ReplicationPassword { get; } = replicationPassword;
 
     /// <summary>The server this one streams from; null for a primary.</summary>
     public PostgresProcessResource? Primary { get; } = primary;

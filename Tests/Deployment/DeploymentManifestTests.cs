@@ -114,6 +114,13 @@ public sealed class DeploymentManifestTests
             Assert.True(resource["bindMounts"] is null or JsonArray { Count: 0 } || name == "postgres", $"{name} has a bind mount");
         }
 
+        // The primary accepts replication only as the standbys' role, which the standbys use.
+        var primary = resources["postgres"]!["args"]!.AsArray().Select(arg => arg!.GetValue<string>()).Last();
+        Assert.Contains("host replication replicator all scram-sha-256", primary);
+        Assert.DoesNotContain("host replication all", primary);
+        Assert.Equal("replicator", resources["postgres-replica1"]!["env"]!["PGUSER"]!.GetValue<string>());
+        Assert.Equal("{postgres-replication-password.value}", resources["postgres-replica1"]!["env"]!["PGPASSWORD"]!.GetValue<string>());
+
         // RabbitMQ's management UI is an administrator's console: beside the local dashboard, never deployed.
         var broker = resources["messaging"]!;
         Assert.DoesNotContain("management", broker["image"]!.GetValue<string>());

@@ -1,5 +1,8 @@
 using System.Globalization;
 using AspireShop.Hosting.Processes;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Npgsql.Replication;
 using Xunit.Abstractions;
 
 namespace Tests.WholeGraph;
@@ -32,6 +35,48 @@ public sealed class ServerExposureTests(ShopGraphFixture graph, ITestOutputHelpe
         var exposed = listening.Where(socket => socket.Address is not ("127.0.0.1" or "::1")).ToList();
         Assert.True(exposed.Count == 0, "listening beyond loopback: " + string.Join(", ",
             exposed.Select(socket => $"{sockets[socket.Inode].Name} on {socket.Address}:{socket.Port}")));
+    }
+
+    [Fact]
+    public async Task OnlyTheStandbysRoleMayReplicateTheCatalogDatabase()
+    {
+        var superuser = new NpgsqlConnectionStringBuilder(await graph.App.GetConnectionStringAsync("catalogdb")) { Database = null };
+
+        // The superuser's password is not enough: pg_hba.conf has no replication entry for it.
+        await using (var refused = new PhysicalReplicationConnection(superuser.ConnectionString))
+        {
+            var problem = await Assert.ThrowsAsync<PostgresException>(() => refused.Open());
+            Assert.Equal(PostgresErrorCodes.InvalidAuthorizationSpecification, problem.SqlState);
+        }
+
+        // The standbys' role with its own password may, and is the role every standby streams as.
+        var password = await graph.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>()
+            .Single(parameter => parameter.Name == "postgres-replication-password").GetValueAsync(default);
+        var replicator = new NpgsqlConnectionStringBuilder(superuser.ConnectionString)
+        {
+            Username = PostgresProcessResource.ReplicationUser,
+            Password = password,
+        };
+        await using (var accepted = new PhysicalReplicationConnection(replicator.ConnectionString))
+        {
+            await accepted.Open();
+            Assert.NotEmpty((await accepted.IdentifySystem()).SystemId);
+        }
+
+        await using var primary = new NpgsqlConnection(superuser.ConnectionString);
+        await primary.OpenAsync();
+        await using var streams = new NpgsqlCommand("SELECT usename FROM pg_stat_replication", primary);
+        var streamingAs = new List<string>();
+        await using (var reader = await streams.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                streamingAs.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.NotEmpty(streamingAs);
+        Assert.All(streamingAs, role => Assert.Equal(PostgresProcessResource.ReplicationUser, role));
     }
 
     private static IEnumerable<string> SocketInodes(int pid)
