@@ -27,9 +27,17 @@ try
         standby => standby.WithReplayPauseDrill("Catalog reads from this standby fall behind; a reader who has just written (an admin, a buyer whose order moved stock) is sent to the primary by its consistency token."));
 
     // Order shards: a PostgreSQL primary each, with the orders database; buyers are spread over them by bucket.
-    var orderShards = Enumerable.Range(1, scale.OrderShards)
-        .Select(n => builder.AddPostgres($"orders-shard{n}").RunAs(infrastructure).AddDatabase(ResourceNames.OrderShard(n), "orders"))
-        .ToList();
+    var orderShardServers = Enumerable.Range(1, scale.OrderShards).Select(n => builder.AddPostgres($"orders-shard{n}").RunAs(infrastructure)).ToList();
+    var orderShards = orderShardServers.Select((server, i) => server.AddDatabase(ResourceNames.OrderShard(i + 1), "orders")).ToList();
+
+    // Each service connects to PostgreSQL as its own role, with only the privileges it uses, where the AppHost runs the
+    // servers (ServiceDatabaseRoles); elsewhere with the connection strings it is given.
+    var databaseRoles = ServiceDatabaseRoles.For(builder, infrastructure);
+    postgres.Initialise("catalog", databaseRoles?.CatalogServer("catalog"));
+    foreach (var server in orderShardServers)
+    {
+        server.Initialise("orders", databaseRoles?.OrderShardServer("orders"));
+    }
 
     // Redis: the catalog's cache (with its backplane), carts, buyers' sign-ins and the site's data-protection keys.
     var redis = builder.AddRedis(ResourceNames.Cache).RunAs(infrastructure, process => process
@@ -62,8 +70,8 @@ try
         .WithReplicas(scale.CatalogApis)
         .WithReadinessProbe()
         .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
-        .WithDependency(catalogDb)
-        .WithDependency(catalogReadDb)
+        .WithDatabase(catalogDb, databaseRoles?.CatalogApi)
+        .WithDatabase(catalogReadDb, databaseRoles?.CatalogApi)
         .WithDependency(redis);
 
     // Order intake with the outbox and its relays. It migrates the ordering schema (the shard map and every shard) at
@@ -72,19 +80,19 @@ try
         .WithReplicas(scale.OrderingApis)
         .WithReadinessProbe()
         .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
-        .WithDependency(catalogDb)
+        .WithDatabase(catalogDb, databaseRoles?.OrderingApi)
         .WithDependency(rabbitMQ)
-        .WithDependencies(orderShards);
+        .WithDatabases(orderShards, databaseRoles?.OrderingApi);
 
     // Competing consumers of the order queue: decides each order once, reserves its stock (through Catalog.Stock)
     // and mails the buyer. It waits for both APIs, so it starts on migrated ordering and catalog schemas.
     var orderingWorker = builder.AddShopService<Projects.Ordering_Worker>(ResourceNames.OrderingWorker)
         .WithReplicas(scale.OrderingWorkers)
         .WithReadinessProbe()
-        .WithDependency(catalogDb)
+        .WithDatabase(catalogDb, databaseRoles?.OrderingWorker)
         .WithDependency(redis)
         .WithDependency(rabbitMQ)
-        .WithDependencies(orderShards)
+        .WithDatabases(orderShards, databaseRoles?.OrderingWorker)
         .WaitFor(orderingApi)
         .WaitFor(catalogApi);
     if (infrastructure.RunsLocalProcesses)

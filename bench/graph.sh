@@ -15,7 +15,12 @@ graph_servers_left() { grep -lsa "ASPIRESHOP_DATA_ROOT=$graph_data_root" /proc/[
 # this user (and root) can read, never on a command line, which every local user can.
 graph_start() {
   local log=$1; shift
-  env DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true ${graph_signing_key:+"Parameters__buyer-token-signing-key=$graph_signing_key"} \
+  # The PostgreSQL superusers' password is the bench's own (the services connect as their roles, which may not change
+  # what the bench sets up or read its statistics); like the signing key, it goes to the AppHost in its environment.
+  graph_db_password=${graph_db_password:-$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')}
+  local shard passwords=("Parameters__postgres-password=$graph_db_password")
+  for shard in 1 2 3 4 5 6 7 8; do passwords+=("Parameters__orders-shard$shard-password=$graph_db_password"); done
+  env DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true ${graph_signing_key:+"Parameters__buyer-token-signing-key=$graph_signing_key"} "${passwords[@]}" \
     dotnet run -c "${GRAPH_CONFIGURATION:-Debug}" --project AppHost/AppHost.csproj --no-build --launch-profile http -- "$@" >"$log" 2>&1 &
   graph_pid=$!
   local deadline=$(( $(date +%s) + 180 )) url
@@ -55,21 +60,21 @@ graph_api_connections() {
   tr '\0' '\n' <"/proc/$api_pid/environ" | sed -n "s/^ConnectionStrings__$1=//p"
 }
 
-# graph_psql_env: exports PGHOST, PGPORT, ... from the catalog connection string Ordering.Api runs with, for psql.
+# graph_psql_env: exports PGHOST, PGPORT, ... for psql: the catalog database Ordering.Api runs with, as the superuser.
 graph_psql_env() {
   local connection
   connection=$(graph_api_connections catalogdb)
   field() { echo "$connection" | tr ';' '\n' | sed -n "s/^$1=//Ip" | head -1; }
-  export PGHOST=$(field Host) PGPORT=$(field Port) PGUSER=$(field Username) PGPASSWORD=$(field Password) PGDATABASE=$(field Database)
+  export PGHOST=$(field Host) PGPORT=$(field Port) PGUSER=postgres PGPASSWORD=$graph_db_password PGDATABASE=$(field Database)
 }
 
-# graph_shards_sql SQL: runs SQL on every order shard (connection strings ordersdb-shardN of Ordering.Api) and prints
-# each shard's answer.
+# graph_shards_sql SQL: runs SQL on every order shard (connection strings ordersdb-shardN of Ordering.Api), as the
+# superuser, and prints each shard's answer.
 graph_shards_sql() {
   local connection
   graph_api_connections 'ordersdb-shard[0-9]*' | while read -r connection; do
-    psql "$(echo "$connection" | tr ';' '\n' | sed -e 's/^Host=/host=/I' -e 's/^Port=/port=/I' -e 's/^Username=/user=/I' \
-      -e 's/^Password=/password=/I' -e 's/^Database=/dbname=/I' | grep -E '^(host|port|user|password|dbname)=' | tr '\n' ' ')" -qAtX -c "$1"
+    PGPASSWORD=$graph_db_password psql "$(echo "$connection" | tr ';' '\n' | sed -e 's/^Host=/host=/I' -e 's/^Port=/port=/I' \
+      -e 's/^Database=/dbname=/I' | grep -E '^(host|port|dbname)=' | tr '\n' ' ') user=postgres" -qAtX -c "$1"
   done
 }
 

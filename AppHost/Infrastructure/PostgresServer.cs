@@ -35,7 +35,7 @@ public abstract class PostgresServer
     /// <summary><see cref="Settings"/> as <c>postgres</c> command-line options, for the container entrypoints.</summary>
     public static string CommandLineSettings => string.Join(' ', Settings.Select(setting => $"-c {setting}"));
 
-    public abstract IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name, string databaseName);
+    public abstract PostgresDatabase AddDatabase(string name, string databaseName);
 
     /// <summary>
     /// Adds <paramref name="standbys"/> hot standbys of this server (<c>name-replicaN</c>) and one connection string,
@@ -43,34 +43,54 @@ public abstract class PostgresServer
     /// <see cref="ReadReplicaConnectionString"/>). <paramref name="configureLocal"/> is applied to each standby that runs
     /// as a local process (the drills that act on a process).
     /// </summary>
-    public abstract IResourceBuilder<IResourceWithConnectionString> AddReadReplicas(
+    public abstract PostgresDatabase AddReadReplicas(
         string name, string databaseName, int standbys, Action<IResourceBuilder<PostgresProcessResource>>? configureLocal = null);
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> in <paramref name="databaseName"/> before the server first accepts connections,
+    /// where the AppHost runs the server as a local process (<see cref="ServiceDatabaseRoles"/>); elsewhere nothing.
+    /// </summary>
+    public virtual PostgresServer Initialise(string databaseName, ReferenceExpression? sql) => this;
 
     internal sealed class InContainer(IResourceBuilder<PostgresServerResource> container, IResourceBuilder<ParameterResource> replicationPassword) : PostgresServer
     {
-        public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name, string databaseName)
-            => container.AddDatabase(name, databaseName).AsConnectionString();
+        public override PostgresDatabase AddDatabase(string name, string databaseName)
+            => new(container.AddDatabase(name, databaseName).AsConnectionString());
 
-        public override IResourceBuilder<IResourceWithConnectionString> AddReadReplicas(
+        public override PostgresDatabase AddReadReplicas(
             string name, string databaseName, int standbys, Action<IResourceBuilder<PostgresProcessResource>>? configureLocal = null)
         {
             var builder = container.ApplicationBuilder;
             var containers = Enumerable.Range(1, standbys)
                 .Select(n => builder.AddPostgresStandbyContainer($"{container.Resource.Name}-replica{n}", container, replicationPassword))
                 .ToList();
-            return builder.AddReadReplicaConnectionString(
+            return new(builder.AddReadReplicaConnectionString(
                 name, container, containers, PostgresStandbyContainerResource.EndpointName,
-                container.Resource.UserNameReference, container.Resource.PasswordParameter, databaseName);
+                container.Resource.UserNameReference, container.Resource.PasswordParameter, databaseName).AsConnectionString());
         }
     }
 
     [UnsupportedOSPlatform("windows")]
     internal sealed class AsLocalProcess(IResourceBuilder<PostgresProcessResource> process) : PostgresServer
     {
-        public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name, string databaseName)
-            => process.AddDatabase(name, databaseName).AsConnectionString();
+        public override PostgresDatabase AddDatabase(string name, string databaseName)
+        {
+            var endpoint = process.Resource.Endpoint;
+            return new(process.AddDatabase(name, databaseName).AsConnectionString(), role => ReferenceExpression.Create(
+                $"Host={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};Username={role.Name};Password={role.Password.Resource};Database={databaseName}"));
+        }
 
-        public override IResourceBuilder<IResourceWithConnectionString> AddReadReplicas(
+        public override PostgresServer Initialise(string databaseName, ReferenceExpression? sql)
+        {
+            if (sql is not null)
+            {
+                process.WithInitialisationSql(databaseName, sql);
+            }
+
+            return this;
+        }
+
+        public override PostgresDatabase AddReadReplicas(
             string name, string databaseName, int standbys, Action<IResourceBuilder<PostgresProcessResource>>? configureLocal = null)
         {
             var processes = Enumerable.Range(1, standbys).Select(n =>
@@ -79,20 +99,36 @@ public abstract class PostgresServer
                 configureLocal?.Invoke(standby);
                 return standby;
             }).ToList();
-            return process.ApplicationBuilder.AddReadReplicaConnectionString(
-                name, process, processes, PostgresProcessResource.EndpointName,
-                ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), process.Resource.Password, databaseName);
+            return new(process.ApplicationBuilder.AddReadReplicaConnectionString(
+                    name, process, processes, PostgresProcessResource.EndpointName,
+                    ReferenceExpression.Create($"{PostgresProcessResource.SuperUser}"), process.Resource.Password, databaseName).AsConnectionString(),
+                role => ReadReplicaConnectionString.Expression(
+                    [.. processes.Select(standby => standby.Resource.Endpoint), process.Resource.Endpoint],
+                    ReferenceExpression.Create($"{role.Name}"), role.Password.Resource, databaseName));
         }
     }
 
     /// <summary>A server that already exists: its databases are connection strings, secret parameters when deployed.</summary>
     internal sealed class Existing(IDistributedApplicationBuilder builder) : PostgresServer
     {
-        public override IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name, string databaseName)
-            => builder.AddConnectionString(name);
+        public override PostgresDatabase AddDatabase(string name, string databaseName)
+            => new(builder.AddConnectionString(name));
 
-        public override IResourceBuilder<IResourceWithConnectionString> AddReadReplicas(
+        public override PostgresDatabase AddReadReplicas(
             string name, string databaseName, int standbys, Action<IResourceBuilder<PostgresProcessResource>>? configureLocal = null)
-            => builder.AddConnectionString(name);
+            => new(builder.AddConnectionString(name));
     }
+}
+
+/// <summary>
+/// A database as services reference it: the resource they wait for (its connection string that of the server's
+/// administrator, or the one given), and, where the AppHost runs the server, the connection string of a service's own
+/// role (<see cref="ServiceDatabaseRoles"/>).
+/// </summary>
+public sealed class PostgresDatabase(IResourceBuilder<IResourceWithConnectionString> resource, Func<DatabaseRole, ReferenceExpression>? asRole = null)
+{
+    public IResourceBuilder<IResourceWithConnectionString> Resource { get; } = resource;
+
+    /// <summary>The connection string as <paramref name="role"/>, or null where the service is given <see cref="Resource"/>'s.</summary>
+    public ReferenceExpression? ConnectionStringAs(DatabaseRole? role) => role is not null ? asRole?.Invoke(role) : null;
 }

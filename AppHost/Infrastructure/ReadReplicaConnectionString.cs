@@ -18,24 +18,29 @@ internal static class ReadReplicaConnectionString
         ParameterResource password,
         string database)
     {
-        var expression = new ReferenceExpressionBuilder();
-        expression.AppendLiteral("Host=");
-        var servers = standbys.Append(primary).ToList();
-        for (var i = 0; i < servers.Count; i++)
-        {
-            var endpoint = servers[i].Resource.GetEndpoint(endpointName);
-            expression.Append($"{(i == 0 ? "" : ",")}{endpoint.Property(EndpointProperty.Host)}:{endpoint.Property(EndpointProperty.Port)}");
-        }
-
-        expression.Append($";Username={userName};Password={password};Database={database}");
-        expression.AppendLiteral(";Target Session Attributes=prefer-standby;Load Balance Hosts=true");
-
-        var connectionString = builder.AddConnectionString(name, expression.Build()).WaitFor(primary);
+        var expression = Expression(
+            [.. standbys.Append(primary).Select(server => server.Resource.GetEndpoint(endpointName))], userName, password, database);
+        var connectionString = builder.AddConnectionString(name, expression).WaitFor(primary);
         foreach (var standby in standbys)
         {
             connectionString.WaitFor(standby);
         }
 
         return connectionString;
+    }
+
+    /// <summary>The connection string to <paramref name="servers"/> (the standbys, then the primary) as <paramref name="userName"/>.</summary>
+    public static ReferenceExpression Expression(IReadOnlyList<EndpointReference> servers, ReferenceExpression userName, ParameterResource password, string database)
+    {
+        var expression = new ReferenceExpressionBuilder();
+        expression.AppendLiteral("Host=");
+        for (var i = 0; i < servers.Count; i++)
+        {
+            expression.Append($"{(i == 0 ? "" : ",")}{servers[i].Property(EndpointProperty.Host)}:{servers[i].Property(EndpointProperty.Port)}");
+        }
+
+        expression.Append($";Username={userName};Password={password};Database={database}");
+        expression.AppendLiteral(";Target Session Attributes=prefer-standby;Load Balance Hosts=true");
+        return expression.Build();
     }
 }

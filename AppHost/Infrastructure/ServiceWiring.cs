@@ -33,6 +33,28 @@ public static class ServiceWiring
     }
 
     /// <summary>
+    /// Hands the service the database's connection string, as <paramref name="role"/> where the AppHost runs the server
+    /// (<see cref="ServiceDatabaseRoles"/>), under the database's name, and holds its start until the database is healthy.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDatabase(
+        this IResourceBuilder<ProjectResource> service, PostgresDatabase database, DatabaseRole? role)
+        => database.ConnectionStringAs(role) is { } asRole
+            ? service.WithEnvironment($"ConnectionStrings__{database.Resource.Resource.Name}", asRole).WaitFor(database.Resource)
+            : service.WithDependency(database.Resource);
+
+    /// <summary>Every database of the list, each a <see cref="WithDatabase"/>.</summary>
+    public static IResourceBuilder<ProjectResource> WithDatabases(
+        this IResourceBuilder<ProjectResource> service, IEnumerable<PostgresDatabase> databases, DatabaseRole? role)
+    {
+        foreach (var database in databases)
+        {
+            service.WithDatabase(database, role);
+        }
+
+        return service;
+    }
+
+    /// <summary>
     /// The site limits each client address (Web.Blazor's RateLimiting settings). Deployed, the address is the one the
     /// platform's ingress forwards; locally every shopper comes through the orchestrator's proxy as one address, so the
     /// limits are raised to those of the whole local shop.

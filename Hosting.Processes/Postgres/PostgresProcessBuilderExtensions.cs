@@ -102,6 +102,23 @@ public static class PostgresProcessBuilderExtensions
             .WithHealthCheck(builder.AddNpgSqlCheck(database));
     }
 
+    /// <summary>
+    /// Runs <paramref name="sql"/> as the superuser in <paramref name="database"/> when the primary is initialised,
+    /// after its databases are created and before it accepts a connection (roles, grants): whatever waits for the
+    /// server finds it done. Statements end with a semicolon and a blank line (single-user mode's <c>-j</c>).
+    /// </summary>
+    public static IResourceBuilder<PostgresProcessResource> WithInitialisationSql(
+        this IResourceBuilder<PostgresProcessResource> server, string database, ReferenceExpression sql)
+    {
+        if (server.Resource.Primary is not null)
+        {
+            throw new InvalidOperationException($"{server.Resource.Name} is a standby: it replays its primary's.");
+        }
+
+        server.Resource.InitialisationSql.Add((database, sql));
+        return server;
+    }
+
     private static IResourceBuilder<PostgresProcessResource> AddPostgresServer(
         this IDistributedApplicationBuilder builder, PostgresProcessResource resource, LocalProcessHosting local, ServiceAccount account)
     {
@@ -171,6 +188,15 @@ public static class PostgresProcessBuilderExtensions
         {
             await RunAsAsync(account, binaries.Postgres, ["--single", "-D", server.DataDirectory, "postgres"],
                 logger, standardInput: statement + "\n", cancellationToken: cancellationToken);
+        }
+
+        foreach (var (database, sql) in server.InitialisationSql)
+        {
+            // The first error ends the run (and the start) rather than being skipped, and the failing statement,
+            // which may hold a password, stays out of the log.
+            await RunAsAsync(account, binaries.Postgres,
+                ["--single", "-j", "-c", "exit_on_error=on", "-c", "log_min_error_statement=panic", "-D", server.DataDirectory, database],
+                logger, standardInput: await sql.GetValueAsync(cancellationToken) + "\n\n", cancellationToken: cancellationToken);
         }
     }
 

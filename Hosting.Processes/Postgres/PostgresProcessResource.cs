@@ -38,6 +38,12 @@ public sealed class PostgresProcessResource(
     /// <summary>Databases created when the primary's data directory is initialised.</summary>
     public List<string> Databases { get; } = [];
 
+    /// <summary>
+    /// SQL run as the superuser in each database named (or <c>postgres</c>) after the databases are created and before
+    /// the server accepts connections; statements end with a semicolon and a blank line.
+    /// </summary>
+    public List<(string Database, ReferenceExpression Sql)> InitialisationSql { get; } = [];
+
     public EndpointReference Endpoint => _endpoint ??= new(this, EndpointName);
 
     /// <summary>Replication slot name for a standby (letters, digits and underscores only).</summary>

@@ -19,9 +19,12 @@ namespace AspireShop.Ordering.Sharding.Migrations
                 DO $$
                 BEGIN
                     IF to_regclass('public.stock_reservations') IS NOT NULL AND to_regclass('sharding.stock_reservations') IS NOT NULL THEN
-                        INSERT INTO public.stock_reservations ("OrderId", "Reserved", "RejectionReason", "DecidedAt")
-                        SELECT "OrderId", "Reserved", "RejectionReason", "DecidedAt" FROM sharding.stock_reservations
-                        ON CONFLICT ("OrderId") DO NOTHING;
+                        -- Only rows need the catalog's table (a role of this service alone may read it, not write it).
+                        IF EXISTS (SELECT 1 FROM sharding.stock_reservations) THEN
+                            INSERT INTO public.stock_reservations ("OrderId", "Reserved", "RejectionReason", "DecidedAt")
+                            SELECT "OrderId", "Reserved", "RejectionReason", "DecidedAt" FROM sharding.stock_reservations
+                            ON CONFLICT ("OrderId") DO NOTHING;
+                        END IF;
                         DROP TABLE sharding.stock_reservations;
                     END IF;
                 END $$;

@@ -17,7 +17,10 @@ namespace Catalog.Api.Catalog.Data.Migrations
             migrationBuilder.Sql("""
                 DO $$
                 BEGIN
-                    IF to_regclass('sharding.stock_reservations') IS NOT NULL THEN
+                    -- Moved only by a role that may own it (one role for every service); where each service has
+                    -- its own role the old table is Ordering.Api's, which hands over its rows itself.
+                    IF to_regclass('sharding.stock_reservations') IS NOT NULL AND pg_has_role(
+                        (SELECT tableowner FROM pg_tables WHERE schemaname = 'sharding' AND tablename = 'stock_reservations'), 'USAGE') THEN
                         ALTER TABLE sharding.stock_reservations SET SCHEMA public;
                     ELSE
                         CREATE TABLE public.stock_reservations (

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Tests.Ordering;
+
+namespace Tests.WholeGraph;
+
+/// <summary>
+/// Each service connects to PostgreSQL as its own role (AppHost's ServiceDatabaseRoles), which can do what the
+/// service does and cannot read or change what another service owns.
+/// </summary>
+[Collection(ShopGraphCollection.Name)]
+public sealed class ServiceDatabaseRoleTests(ShopGraphFixture graph)
+{
+    [Theory]
+    [InlineData("catalog-api", "catalog_api")]
+    [InlineData("ordering-api", "ordering_api")]
+    [InlineData("ordering-worker", "ordering_worker")]
+    public async Task EveryServiceConnectsAsItsOwnRoleNeverAsTheSuperuser(string service, string role)
+    {
+        var replicas = await graph.App.RunningReplicasAsync(service);
+        Assert.NotEmpty(replicas);
+        var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
+        foreach (var (id, _) in replicas)
+        {
+            Assert.True(notifications.TryGetCurrentState(id, out var state));
+            var databases = state.Snapshot.EnvironmentVariables
+                .Where(variable => variable.Name.StartsWith("ConnectionStrings__", StringComparison.Ordinal) && variable.Value?.Contains("Database=") == true)
+                .ToList();
+            Assert.NotEmpty(databases);
+            Assert.All(databases, variable => Assert.Equal(role, new NpgsqlConnectionStringBuilder(variable.Value).Username));
+        }
+    }
+
+    [Fact]
+    public async Task TheCatalogsRoleCannotReadTheShardMapNorReachTheOrderShards()
+    {
+        await using var catalog = await ConnectAsync("catalogdb", "catalog-api");
+        Assert.True(await ScalarAsync<long>(catalog, "SELECT count(*) FROM products") > 0);
+
+        await AssertRefusedAsync(catalog, "SELECT count(*) FROM sharding.bucket_map");
+        var problem = await Assert.ThrowsAsync<PostgresException>(() => ConnectAsync("ordersdb-shard1", "catalog-api"));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, problem.SqlState);
+    }
+
+    [Fact]
+    public async Task OrderIntakesRoleReadsTheCatalogButCannotChangeIt()
+    {
+        await using var catalog = await ConnectAsync("catalogdb", "ordering-api");
+        Assert.True(await ScalarAsync<long>(catalog, "SELECT count(*) FROM products") > 0);
+
+        await AssertRefusedAsync(catalog, """UPDATE products SET "Price" = "Price" WHERE "Id" = 1""");
+        await AssertRefusedAsync(catalog, "DELETE FROM stock_reservations");
+        await AssertRefusedAsync(catalog, "CREATE TABLE public.intruder (id int)");
+    }
+
+    [Fact]
+    public async Task TheWorkersRoleChangesRowsItDecidesAndNothingElse()
+    {
+        await using var catalog = await ConnectAsync("catalogdb", "ordering-worker");
+        await using (var reserve = await catalog.BeginTransactionAsync())
+        {
+            await using var update = new NpgsqlCommand("""UPDATE products SET "AvailableStock" = "AvailableStock" WHERE "Id" = 1""", catalog, reserve);
+            await update.ExecuteNonQueryAsync();
+            await reserve.RollbackAsync();
+        }
+
+        await AssertRefusedAsync(catalog, """DELETE FROM products WHERE "Id" = -1""");
+        await AssertRefusedAsync(catalog, """ALTER TABLE products ADD COLUMN intruder int""");
+        await AssertRefusedAsync(catalog, "CREATE TABLE public.intruder (id int)");
+        await AssertRefusedAsync(catalog, """UPDATE sharding.bucket_map SET "Shard" = "Shard" WHERE false""");
+
+        await using var shard = await ConnectAsync("ordersdb-shard1", "ordering-worker");
+        Assert.True(await ScalarAsync<long>(shard, "SELECT count(*) FROM ordering.orders") >= 0);
+        await AssertRefusedAsync(shard, "DROP TABLE ordering.orders");
+        await AssertRefusedAsync(shard, "CREATE TABLE ordering.intruder (id int)");
+        await AssertRefusedAsync(shard, "TRUNCATE ordering.orders");
+    }
+
+    /// <summary>A connection to the database as the service's role, with the password the AppHost generated for it.</summary>
+    private async Task<NpgsqlConnection> ConnectAsync(string database, string service)
+    {
+        var password = await graph.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>()
+            .Single(parameter => parameter.Name == $"{service}-db-password").GetValueAsync(default);
+        var connectionString = new NpgsqlConnectionStringBuilder(database.StartsWith("ordersdb-", StringComparison.Ordinal)
+            ? await OrderShardDatabases.ConnectionStringAsync(graph.App, int.Parse(database["ordersdb-shard".Length..]))
+            : await graph.App.GetConnectionStringAsync(database))
+        {
+            Username = service.Replace('-', '_'),
+            Password = password,
+            Pooling = false,
+        };
+        var connection = new NpgsqlConnection(connectionString.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private static async Task AssertRefusedAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        var problem = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+        Assert.True(problem.SqlState is PostgresErrorCodes.InsufficientPrivilege, $"{sql}: {problem.SqlState} {problem.MessageText}");
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
