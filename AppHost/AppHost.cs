@@ -43,7 +43,8 @@ try
     var redis = builder.AddRedis(ResourceNames.Cache).RunAs(infrastructure, process => process
         .WithOutageDrill("Catalog reads fall back to PostgreSQL, the shop front's carts and sign-ins wait for Redis; the services reconnect by themselves."));
 
-    // RabbitMQ: the relays publish each order from its shard's outbox; the workers consume them.
+    // RabbitMQ: the relays publish each order from its shard's outbox; the workers consume them. Each connects as its
+    // own user where the AppHost runs the node (MessageBroker).
     var rabbitMQ = builder.AddRabbitMQ(ResourceNames.Messaging).RunAs(infrastructure, process => process
         .WithFreezeDrill("Orders are still accepted (they wait in the shards' outboxes); once it thaws the relays publish them and the workers decide them."));
 
@@ -81,7 +82,7 @@ try
         .WithReadinessProbe()
         .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
         .WithDatabase(catalogDb, databaseRoles?.OrderingApi)
-        .WithDependency(rabbitMQ)
+        .WithBroker(rabbitMQ)
         .WithDatabases(orderShards, databaseRoles?.OrderingApi);
 
     // Competing consumers of the order queue: decides each order once, reserves its stock (through Catalog.Stock)
@@ -91,7 +92,7 @@ try
         .WithReadinessProbe()
         .WithDatabase(catalogDb, databaseRoles?.OrderingWorker)
         .WithDependency(redis)
-        .WithDependency(rabbitMQ)
+        .WithBroker(rabbitMQ)
         .WithDatabases(orderShards, databaseRoles?.OrderingWorker)
         .WaitFor(orderingApi)
         .WaitFor(catalogApi);

@@ -64,17 +64,18 @@ public static class ServerModes
     /// RabbitMQ; <paramref name="configureLocal"/> is applied when it runs as a local process. Its management UI (an
     /// administrator's console on its own port) runs only beside the dashboard, never in a deployed container.
     /// </summary>
-    public static IResourceBuilder<IResourceWithConnectionString> RunAs(
+    public static MessageBroker RunAs(
         this IResourceBuilder<RabbitMQServerResource> rabbitMQ, InfrastructureSettings infrastructure, Action<IResourceBuilder<RabbitMQProcessResource>>? configureLocal = null)
     {
         if (infrastructure.RunsLocalProcesses)
         {
-            return Configure(rabbitMQ.RunAsLocalProcess(), configureLocal).AsConnectionString();
+            var local = Configure(rabbitMQ.RunAsLocalProcess(), configureLocal);
+            return new MessageBroker(local.AsConnectionString(), local);
         }
 
-        return infrastructure.Mode is InfrastructureMode.External
+        return new MessageBroker(infrastructure.Mode is InfrastructureMode.External
             ? rabbitMQ.RemoveFromModel().AddConnectionString(rabbitMQ.Resource.Name)
-            : (rabbitMQ.ApplicationBuilder.ExecutionContext.IsRunMode ? rabbitMQ.WithManagementPlugin() : rabbitMQ).AsConnectionString();
+            : (rabbitMQ.ApplicationBuilder.ExecutionContext.IsRunMode ? rabbitMQ.WithManagementPlugin() : rabbitMQ).AsConnectionString());
     }
 
     // An existing server is not started or deployed; the parameters made for the container were never in the model.

@@ -42,6 +42,15 @@ public static class ServiceWiring
             ? service.WithEnvironment($"ConnectionStrings__{database.Resource.Resource.Name}", asRole).WaitFor(database.Resource)
             : service.WithDependency(database.Resource);
 
+    /// <summary>
+    /// Hands the service the broker's connection string, as its own user where the AppHost runs the node
+    /// (<see cref="MessageBroker"/>), and holds its start until the broker is healthy.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithBroker(this IResourceBuilder<ProjectResource> service, MessageBroker broker)
+        => broker.AddServiceUser(service.Resource.Name) is { } asUser
+            ? service.WithEnvironment($"ConnectionStrings__{broker.Resource.Resource.Name}", asUser).WaitFor(broker.Resource)
+            : service.WithDependency(broker.Resource);
+
     /// <summary>Every database of the list, each a <see cref="WithDatabase"/>.</summary>
     public static IResourceBuilder<ProjectResource> WithDatabases(
         this IResourceBuilder<ProjectResource> service, IEnumerable<PostgresDatabase> databases, DatabaseRole? role)

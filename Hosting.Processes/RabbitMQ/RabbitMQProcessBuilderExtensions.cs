@@ -1,4 +1,7 @@
 using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
@@ -88,14 +91,11 @@ public static class RabbitMQProcessBuilderExtensions
             {
                 Directory.CreateDirectory(rabbit.DataDirectory);
                 var managementPort = await rabbit.ManagementEndpoint.Property(EndpointProperty.TargetPort).GetValueAsync(ct);
+                var definitionsFile = Path.Combine(rabbit.DataDirectory, "definitions.json");
+                await PrivateFile.WriteAllTextAsync(definitionsFile, await DefinitionsAsync(rabbit, ct), ct);
                 string[] config =
                 [
-                    $"default_user = {RabbitMQProcessResource.UserName}",
-                    $"default_pass = {await rabbit.Password.GetValueAsync(ct)}",
-                    "default_permissions.configure = .*",
-                    "default_permissions.read = .*",
-                    "default_permissions.write = .*",
-                    "default_user_tags.administrator = true",
+                    $"load_definitions = {definitionsFile}",
                     "management.tcp.ip = 127.0.0.1",
                     $"management.tcp.port = {managementPort}",
                 ];
@@ -104,6 +104,67 @@ public static class RabbitMQProcessBuilderExtensions
                 await File.WriteAllTextAsync(Path.Combine(rabbit.DataDirectory, "advanced.config"), "[].\n", ct);
                 await File.WriteAllTextAsync(pluginsFile, "[rabbitmq_management].\n", ct);
             });
+    }
+
+    /// <summary>
+    /// Adds a user of the broker (password generated, a secret parameter) limited to the exchanges and queues
+    /// <paramref name="resources"/> matches, created with the node; returns its connection string.
+    /// </summary>
+    public static ReferenceExpression AddUser(this IResourceBuilder<RabbitMQProcessResource> broker, string name, string resources)
+    {
+        var password = broker.ApplicationBuilder.AddParameter(
+            $"{broker.Resource.Name}-{name}-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+        broker.Resource.Users.Add(new RabbitMQProcessUser(name, password.Resource, resources));
+        return broker.Resource.ConnectionStringAs(name, password.Resource);
+    }
+
+    /// <summary>
+    /// The node's definitions, imported when it boots: the administrator (full rights, management tag) and every added
+    /// user with only its own resources. Passwords are stored as RabbitMQ's salted SHA-256 hashes.
+    /// </summary>
+    private static async Task<string> DefinitionsAsync(RabbitMQProcessResource rabbit, CancellationToken cancellationToken)
+    {
+        var users = new JsonArray();
+        var permissions = new JsonArray();
+        async Task AddAsync(string name, ParameterResource password, string resources, string tags)
+        {
+            users.Add(new JsonObject
+            {
+                ["name"] = name,
+                ["password_hash"] = PasswordHash((await password.GetValueAsync(cancellationToken))!),
+                ["hashing_algorithm"] = "rabbit_password_hashing_sha256",
+                ["tags"] = tags,
+            });
+            permissions.Add(new JsonObject
+            {
+                ["user"] = name,
+                ["vhost"] = "/",
+                ["configure"] = resources,
+                ["write"] = resources,
+                ["read"] = resources,
+            });
+        }
+
+        await AddAsync(RabbitMQProcessResource.UserName, rabbit.Password, ".*", "administrator");
+        foreach (var user in rabbit.Users)
+        {
+            await AddAsync(user.Name, user.Password, user.Resources, "");
+        }
+
+        return new JsonObject
+        {
+            ["vhosts"] = new JsonArray(new JsonObject { ["name"] = "/" }),
+            ["users"] = users,
+            ["permissions"] = permissions,
+        }.ToJsonString();
+    }
+
+    /// <summary>rabbit_password_hashing_sha256: base64(salt + SHA-256(salt + password)), with a 4-byte random salt.</summary>
+    private static string PasswordHash(string password)
+    {
+        var salt = RandomNumberGenerator.GetBytes(4);
+        byte[] salted = [.. salt, .. Encoding.UTF8.GetBytes(password)];
+        return Convert.ToBase64String([.. salt, .. SHA256.HashData(salted)]);
     }
 
     private static string AddTcpCheck(IDistributedApplicationBuilder builder, ErlangPortMapperResource mapper)

@@ -13,15 +13,26 @@ public sealed class RabbitMQProcessResource(string name, string command, string 
 
     public ParameterResource Password { get; } = password;
 
+    /// <summary>Users beside the administrator <see cref="UserName"/>, each limited to the resources its pattern names.</summary>
+    public List<RabbitMQProcessUser> Users { get; } = [];
+
     public EndpointReference AmqpEndpoint => new(this, AmqpEndpointName);
 
     public EndpointReference ManagementEndpoint => new(this, ManagementEndpointName);
 
     public EndpointReference DistributionEndpoint => new(this, DistributionEndpointName);
 
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"amqp://{UserName}:{Password}@{AmqpEndpoint.Property(EndpointProperty.Host)}:{AmqpEndpoint.Property(EndpointProperty.Port)}");
+    public ReferenceExpression ConnectionStringExpression => ConnectionStringAs(UserName, Password);
+
+    public ReferenceExpression ConnectionStringAs(string user, ParameterResource password) => ReferenceExpression.Create(
+        $"amqp://{user}:{password}@{AmqpEndpoint.Property(EndpointProperty.Host)}:{AmqpEndpoint.Property(EndpointProperty.Port)}");
 }
+
+/// <summary>
+/// A RabbitMQ user that may configure, write and read only the exchanges and queues <see cref="Resources"/> (a regular
+/// expression) matches on the default virtual host, with no management tag.
+/// </summary>
+public sealed record RabbitMQProcessUser(string Name, ParameterResource Password, string Resources);
 
 /// <summary>
 /// Erlang's port mapper for one RabbitMQ node. It runs as its own resource in the foreground, instead of the
