@@ -19,19 +19,6 @@ public static class ServiceWiring
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
         => service.WithReference(dependency).WaitFor(dependency);
 
-    /// <summary>Hands the service every connection string of the list, each a <see cref="WithDependency{T}"/>.</summary>
-    public static IResourceBuilder<T> WithDependencies<T>(
-        this IResourceBuilder<T> service, IEnumerable<IResourceBuilder<IResourceWithConnectionString>> dependencies)
-        where T : IResourceWithEnvironment, IResourceWithWaitSupport
-    {
-        foreach (var dependency in dependencies)
-        {
-            service.WithDependency(dependency);
-        }
-
-        return service;
-    }
-
     /// <summary>
     /// Hands the service the database's connection string, as <paramref name="role"/> where the AppHost runs the server
     /// (<see cref="ServiceDatabaseRoles"/>), under the database's name, and holds its start until the database is healthy.

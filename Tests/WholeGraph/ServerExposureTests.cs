@@ -1,6 +1,5 @@
 using System.Globalization;
 using AspireShop.Hosting.Processes;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Npgsql.Replication;
 using Xunit.Abstractions;
@@ -50,8 +49,7 @@ public sealed class ServerExposureTests(ShopGraphFixture graph, ITestOutputHelpe
         }
 
         // The standbys' role with its own password may, and is the role every standby streams as.
-        var password = await graph.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>()
-            .Single(parameter => parameter.Name == "postgres-replication-password").GetValueAsync(default);
+        var password = await SignedTestTokens.ParameterValueAsync(graph.App, "postgres-replication-password");
         var replicator = new NpgsqlConnectionStringBuilder(superuser.ConnectionString)
         {
             Username = PostgresProcessResource.ReplicationUser,

@@ -60,7 +60,5 @@ public sealed class ServiceBrokerUserTests(ShopGraphFixture graph)
         Assert.Equal(HttpStatusCode.Unauthorized, overview.StatusCode);
     }
 
-    private async Task<string> PasswordAsync(string service)
-        => (await graph.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>()
-            .Single(parameter => parameter.Name == $"messaging-{service}-password").GetValueAsync(default))!;
+    private Task<string> PasswordAsync(string service) => SignedTestTokens.ParameterValueAsync(graph.App, $"messaging-{service}-password");
 }

@@ -79,8 +79,7 @@ public sealed class ServiceDatabaseRoleTests(ShopGraphFixture graph)
     /// <summary>A connection to the database as the service's role, with the password the AppHost generated for it.</summary>
     private async Task<NpgsqlConnection> ConnectAsync(string database, string service)
     {
-        var password = await graph.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>()
-            .Single(parameter => parameter.Name == $"{service}-db-password").GetValueAsync(default);
+        var password = await SignedTestTokens.ParameterValueAsync(graph.App, $"{service}-db-password");
         var connectionString = new NpgsqlConnectionStringBuilder(database.StartsWith("ordersdb-", StringComparison.Ordinal)
             ? await OrderShardDatabases.ConnectionStringAsync(graph.App, int.Parse(database["ordersdb-shard".Length..]))
             : await graph.App.GetConnectionStringAsync(database))
