@@ -1,3 +1,5 @@
+using Catalog.Api.Catalog.Data;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Tests.Ordering;
@@ -76,21 +78,63 @@ public sealed class ServiceDatabaseRoleTests(ShopGraphFixture graph)
         await AssertRefusedAsync(shard, "TRUNCATE ordering.orders");
     }
 
+    /// <summary>
+    /// Catalog.Api and Ordering.Api migrate the catalog database at start, in either order. Ordering.Api's schema is
+    /// closed to the catalog's role, and the catalog's migrations once failed on every retry when it existed before
+    /// they ran (a graph whose Ordering.Api started first never became healthy). Here they run as Catalog.Api runs
+    /// them, as its role, on a new database where Ordering.Api's role has made its schema.
+    /// </summary>
+    [Fact]
+    public async Task TheCatalogMigratesAsItsRoleAfterOrderIntakeMadeItsSchemaFirst()
+    {
+        var database = $"migration_order_{Guid.NewGuid():N}";
+        var superuser = new NpgsqlConnectionStringBuilder(await graph.App.GetConnectionStringAsync("catalogdb")) { Pooling = false };
+        await ExecuteAsync(superuser.ConnectionString, $"CREATE DATABASE {database} OWNER catalog_api");
+        try
+        {
+            await ExecuteAsync(new NpgsqlConnectionStringBuilder(superuser.ConnectionString) { Database = database }.ConnectionString,
+                "CREATE SCHEMA sharding AUTHORIZATION ordering_api");
+
+            var asCatalogRole = new NpgsqlConnectionStringBuilder(await ConnectionStringAsync("catalogdb", "catalog-api")) { Database = database };
+            await using var catalog = new CatalogDbContext(new DbContextOptionsBuilder<CatalogDbContext>().UseNpgsql(asCatalogRole.ConnectionString).Options);
+            await CatalogSchema.MigrateAsync(catalog, CancellationToken.None);
+
+            Assert.Empty(await catalog.Database.GetPendingMigrationsAsync());
+            Assert.Equal(0, await catalog.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM public.stock_reservations").SingleAsync());
+        }
+        finally
+        {
+            await ExecuteAsync(superuser.ConnectionString, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+    }
+
     /// <summary>A connection to the database as the service's role, with the password the AppHost generated for it.</summary>
     private async Task<NpgsqlConnection> ConnectAsync(string database, string service)
     {
+        var connection = new NpgsqlConnection(await ConnectionStringAsync(database, service));
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private async Task<string> ConnectionStringAsync(string database, string service)
+    {
         var password = await SignedTestTokens.ParameterValueAsync(graph.App, $"{service}-db-password");
-        var connectionString = new NpgsqlConnectionStringBuilder(database.StartsWith("ordersdb-", StringComparison.Ordinal)
+        return new NpgsqlConnectionStringBuilder(database.StartsWith("ordersdb-", StringComparison.Ordinal)
             ? await OrderShardDatabases.ConnectionStringAsync(graph.App, int.Parse(database["ordersdb-shard".Length..]))
             : await graph.App.GetConnectionStringAsync(database))
         {
             Username = service.Replace('-', '_'),
             Password = password,
             Pooling = false,
-        };
-        var connection = new NpgsqlConnection(connectionString.ConnectionString);
+        }.ConnectionString;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        return connection;
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task AssertRefusedAsync(NpgsqlConnection connection, string sql)

@@ -16,11 +16,14 @@ namespace Catalog.Api.Catalog.Data.Migrations
             // migration leaves the old table to this one for that reason.
             migrationBuilder.Sql("""
                 DO $$
+                DECLARE
+                    -- Read from the catalog, which every role may: naming the table (to_regclass) needs USAGE on
+                    -- Ordering.Api's schema, which this service's own role lacks, and fails once that schema exists.
+                    old_owner name := (SELECT tableowner FROM pg_tables WHERE schemaname = 'sharding' AND tablename = 'stock_reservations');
                 BEGIN
                     -- Moved only by a role that may own it (one role for every service); where each service has
                     -- its own role the old table is Ordering.Api's, which hands over its rows itself.
-                    IF to_regclass('sharding.stock_reservations') IS NOT NULL AND pg_has_role(
-                        (SELECT tableowner FROM pg_tables WHERE schemaname = 'sharding' AND tablename = 'stock_reservations'), 'USAGE') THEN
+                    IF old_owner IS NOT NULL AND pg_has_role(old_owner, 'USAGE') THEN
                         ALTER TABLE sharding.stock_reservations SET SCHEMA public;
                     ELSE
                         CREATE TABLE public.stock_reservations (
