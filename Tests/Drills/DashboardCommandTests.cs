@@ -25,10 +25,11 @@ public sealed class DashboardCommandTests(ITestOutputHelper output)
         var dataRoot = ShopGraph.NewDataRoot();
         try
         {
+            var ports = FreePorts(3);
             var (app, _) = await ShopGraph.StartHealthyAsync(dataRoot, withDashboard: true,
-                $"--ASPNETCORE_URLS=http://localhost:{FreePort()}",
-                $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{FreePort()}",
-                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{FreePort()}",
+                $"--ASPNETCORE_URLS=http://localhost:{ports[0]}",
+                $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{ports[1]}",
+                $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{ports[2]}",
                 "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
                 "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true");
             await using (app)
@@ -61,16 +62,17 @@ public sealed class DashboardCommandTests(ITestOutputHelper output)
                 });
                 var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = dashboard.ToString(), ViewportSize = new() { Width = 1600, Height = 900 } });
                 page.SetDefaultTimeout((float)Wait.TotalMilliseconds);
+                var browserLog = new List<string>();
+                page.Console += (_, message) => browserLog.Add($"console {message.Type}: {message.Text}");
+                page.PageError += (_, error) => browserLog.Add($"page error: {error}");
                 var shots = Path.Combine(RepositoryPaths.Root, "TestResults", "screenshots", nameof(DashboardCommandTests));
                 Directory.CreateDirectory(shots);
 
-                await page.GotoAsync("/");
-                var row = page.Locator("fluent-data-grid-row, [role=row]").Filter(new() { HasText = ResourceNames.LoadGenerator });
-                await Assertions.Expect(row.First).ToContainTextAsync("Running");
+                var row = await LoadGeneratorRowAsync(page, app, browserLog, shots);
                 await page.ScreenshotAsync(new() { Path = Path.Combine(shots, "01-resources.png") });
 
                 // A highlighted command is a button of its own in the row, labelled with the command's description.
-                await row.First.GetByRole(AriaRole.Button, new() { Name = "What became of every order" }).ClickAsync();
+                await row.GetByRole(AriaRole.Button, new() { Name = "What became of every order" }).ClickAsync();
                 // The dashboard adds a notification the moment a command starts (the unread badge) and replaces it with
                 // the result when the command ends, which for Check orders includes its wait for the drain. The
                 // notification centre is a panel opened from the header: a click that lands while the page re-renders
@@ -127,10 +129,47 @@ public sealed class DashboardCommandTests(ITestOutputHelper output)
         }
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// Opens the resources page and returns the load generator's row once it shows Running. The dashboard is Aspire's
+    /// Blazor Server app: if a component of it fails (its "An unhandled error has occurred" bar shows, once seen in CI
+    /// with an empty resource list), what the dashboard and the browser logged goes to the test output and the page is
+    /// loaded again, as a user would press Reload; a dashboard that fails on every load fails the test.
+    /// </summary>
+    private async Task<ILocator> LoadGeneratorRowAsync(IPage page, DistributedApplication app, List<string> browserLog, string shots)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        const int loads = 3;
+        var row = page.Locator("fluent-data-grid-row, [role=row]").Filter(new() { HasText = ResourceNames.LoadGenerator }).First;
+        var running = row.Filter(new() { HasText = "Running" });
+        var failed = page.Locator("#blazor-error-ui");
+        for (var load = 1; ; load++)
+        {
+            await page.GotoAsync("/");
+            await running.Or(failed).First.WaitForAsync(new() { State = WaitForSelectorState.Visible });
+            if (await running.IsVisibleAsync())
+            {
+                return row;
+            }
+
+            await page.ScreenshotAsync(new() { Path = Path.Combine(shots, $"01-resources-failed-{load}.png") });
+            output.WriteLine($"The dashboard failed on load {load} of {loads}. The browser logged:\n{string.Join('\n', browserLog)}");
+            output.WriteLine($"The dashboard logged:\n{await app.LogTailAsync("aspire-dashboard", lineCount: 100)}");
+            browserLog.Clear();
+            Assert.True(load < loads, $"the dashboard's resources page failed on each of {loads} loads (see the test output and 01-resources-failed-*.png)");
+        }
+    }
+
+    /// <summary>Distinct free loopback ports: every listener is held until all are chosen, so no port is given twice.</summary>
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(listener => listener.Start());
+            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            listeners.ForEach(listener => listener.Stop());
+        }
     }
 }

@@ -66,7 +66,8 @@ public static class ShopGraph
     private static bool HasFailed(ResourceEvent e)
         => e.Snapshot.State?.Text is "FailedToStart" or "Exited" or "Finished" && !e.Snapshot.IsHidden;
 
-    private static async Task<string> LogTailAsync(DistributedApplication app, string resourceName)
+    /// <summary>The last lines a resource of the running graph has logged so far.</summary>
+    public static async Task<string> LogTailAsync(this DistributedApplication app, string resourceName, int lineCount = 30)
     {
         var lines = new List<string>();
         using var enough = new CancellationTokenSource(TimeSpan.FromSeconds(2));
@@ -82,7 +83,7 @@ public static class ShopGraph
             // The backlog has been read; the log stays open while the application runs.
         }
 
-        return string.Join('\n', lines.TakeLast(30));
+        return string.Join('\n', lines.TakeLast(lineCount));
     }
 
     private static readonly string[] Services = ["catalog-api", "ordering-api", "ordering-worker", "web-blazor"];
