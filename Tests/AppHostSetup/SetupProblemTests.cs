@@ -327,7 +327,7 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
     /// <summary>The AppHost as its own process, exactly as a developer starts it, on this test's data folder.</summary>
     private Process StartAppHost(string? argument = null, int? dashboardPort = null)
     {
-        var port = dashboardPort ?? FreePort();
+        var port = dashboardPort ?? LoopbackPorts.Free();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -346,14 +346,7 @@ public sealed class SetupProblemTests(ITestOutputHelper output) : IDisposable
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         start.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         start.Environment["ASPNETCORE_URLS"] = $"http://localhost:{port}";
-        start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}";
+        start.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{LoopbackPorts.Free()}";
         return Process.Start(start)!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using AspireShop.Contracts;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,7 +23,7 @@ public sealed class DashboardCommandTests(ITestOutputHelper output)
         var dataRoot = ShopGraph.NewDataRoot();
         try
         {
-            var ports = FreePorts(3);
+            var ports = LoopbackPorts.Free(3);
             var (app, _) = await ShopGraph.StartHealthyAsync(dataRoot, withDashboard: true,
                 $"--ASPNETCORE_URLS=http://localhost:{ports[0]}",
                 $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{ports[1]}",
@@ -155,21 +153,6 @@ public sealed class DashboardCommandTests(ITestOutputHelper output)
             output.WriteLine($"The dashboard logged:\n{await app.LogTailAsync("aspire-dashboard", lineCount: 100)}");
             browserLog.Clear();
             Assert.True(load < loads, $"the dashboard's resources page failed on each of {loads} loads (see the test output and 01-resources-failed-*.png)");
-        }
-    }
-
-    /// <summary>Distinct free loopback ports: every listener is held until all are chosen, so no port is given twice.</summary>
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(listener => listener.Start());
-            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            listeners.ForEach(listener => listener.Stop());
         }
     }
 }

@@ -18,7 +18,7 @@ namespace Tests.Mail;
 public sealed class SmtpMailTests : IAsyncLifetime
 {
     private readonly string _maildir = Path.Combine(Path.GetTempPath(), "aspireshop-tests", $"maildir-{Guid.NewGuid():N}");
-    private readonly int _port = FreePort();
+    private readonly int _port = LoopbackPorts.Free();
     private Process? _server;
 
     public Task InitializeAsync() => StartServerAsync();
@@ -154,12 +154,5 @@ public sealed class SmtpMailTests : IAsyncLifetime
         Assert.Equal(expected, messages.Count);
         Assert.All(messages.GroupBy(m => m.MessageId), perOrder => Assert.Single(perOrder));
         return messages;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

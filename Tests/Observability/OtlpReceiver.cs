@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using Google.Protobuf;
 
 namespace Tests.Observability;
@@ -24,7 +23,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public OtlpReceiver()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         Endpoint = new Uri($"http://127.0.0.1:{port}");
         _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         _listener.Start();
@@ -183,13 +182,6 @@ public sealed class OtlpReceiver : IAsyncDisposable
     }
 
     private static string Hex(byte[]? bytes) => bytes is null ? "" : Convert.ToHexStringLower(bytes);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {
