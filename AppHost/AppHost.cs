@@ -39,7 +39,8 @@ try
         server.Initialise("orders", databaseRoles?.OrderShardServer("orders"));
     }
 
-    // Redis: the catalog's cache (with its backplane), carts, buyers' sign-ins and the site's data-protection keys.
+    // Redis: the catalog's cache (with its backplane), carts and the site's data-protection keys. Each service uses
+    // only its own keys (CacheKeyspaces), as its own user where the AppHost runs the server (SharedCache).
     var redis = builder.AddRedis(ResourceNames.Cache).RunAs(infrastructure, process => process
         .WithOutageDrill("Catalog reads fall back to PostgreSQL, the shop front's carts and sign-ins wait for Redis; the services reconnect by themselves."));
 
@@ -73,7 +74,7 @@ try
         .WithEnvironment("CatalogAdmin__SigningKey", catalogAdminSigningKey)
         .WithDatabase(catalogDb, databaseRoles?.CatalogApi)
         .WithDatabase(catalogReadDb, databaseRoles?.CatalogApi)
-        .WithDependency(redis);
+        .WithCache(redis, CacheKeyspaces.CatalogCache);
 
     // Order intake with the outbox and its relays. It migrates the ordering schema (the shard map and every shard) at
     // start, and is healthy only after that.
@@ -91,7 +92,7 @@ try
         .WithReplicas(scale.OrderingWorkers)
         .WithReadinessProbe()
         .WithDatabase(catalogDb, databaseRoles?.OrderingWorker)
-        .WithDependency(redis)
+        .WithCache(redis, CacheKeyspaces.CatalogCache)
         .WithBroker(rabbitMQ)
         .WithDatabases(orderShards, databaseRoles?.OrderingWorker)
         .WaitFor(orderingApi)
@@ -110,7 +111,7 @@ try
         .WithExternalHttpEndpoints()
         .WithEnvironment("Buyers__SigningKey", buyerTokenSigningKey)
         .WithEnvironment("DataProtection__KeyEncryptionKey", siteKeyEncryptionKey)
-        .WithDependency(redis)
+        .WithCache(redis, CacheKeyspaces.Site)
         .WithReference(catalogApi)
         .WithReference(orderingApi)
         .WithClientRateLimits();

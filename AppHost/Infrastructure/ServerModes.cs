@@ -47,17 +47,18 @@ public static class ServerModes
     }
 
     /// <summary>Redis; <paramref name="configureLocal"/> is applied when it runs as a local process.</summary>
-    public static IResourceBuilder<IResourceWithConnectionString> RunAs(
+    public static SharedCache RunAs(
         this IResourceBuilder<RedisResource> redis, InfrastructureSettings infrastructure, Action<IResourceBuilder<RedisProcessResource>>? configureLocal = null)
     {
         if (infrastructure.RunsLocalProcesses)
         {
-            return Configure(redis.RunAsLocalProcess(), configureLocal).AsConnectionString();
+            var local = Configure(redis.RunAsLocalProcess(), configureLocal);
+            return new SharedCache(local.AsConnectionString(), local);
         }
 
-        return infrastructure.Mode is InfrastructureMode.External
+        return new SharedCache(infrastructure.Mode is InfrastructureMode.External
             ? redis.RemoveFromModel().AddConnectionString(redis.Resource.Name)
-            : redis.AsConnectionString();
+            : redis.AsConnectionString());
     }
 
     /// <summary>

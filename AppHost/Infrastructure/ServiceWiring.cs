@@ -1,3 +1,4 @@
+using AspireShop.Contracts;
 using AspireShop.Hosting.Processes;
 using Microsoft.Extensions.Configuration;
 
@@ -25,18 +26,31 @@ public static class ServiceWiring
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithDatabase(
         this IResourceBuilder<ProjectResource> service, PostgresDatabase database, DatabaseRole? role)
-        => database.ConnectionStringAs(role) is { } asRole
-            ? service.WithEnvironment($"ConnectionStrings__{database.Resource.Resource.Name}", asRole).WaitFor(database.Resource)
-            : service.WithDependency(database.Resource);
+        => service.WithDependency(database.Resource, database.ConnectionStringAs(role));
 
     /// <summary>
     /// Hands the service the broker's connection string, as its own user where the AppHost runs the node
     /// (<see cref="MessageBroker"/>), and holds its start until the broker is healthy.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithBroker(this IResourceBuilder<ProjectResource> service, MessageBroker broker)
-        => broker.AddServiceUser(service.Resource.Name) is { } asUser
-            ? service.WithEnvironment($"ConnectionStrings__{broker.Resource.Resource.Name}", asUser).WaitFor(broker.Resource)
-            : service.WithDependency(broker.Resource);
+        => service.WithDependency(broker.Resource, broker.AddServiceUser(service.Resource.Name));
+
+    /// <summary>
+    /// Hands the service Redis's connection string, as its own user limited to <paramref name="keyspace"/> where the
+    /// AppHost runs the server (<see cref="SharedCache"/>), and holds its start until Redis is healthy.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithCache(this IResourceBuilder<ProjectResource> service, SharedCache cache, CacheKeyspace keyspace)
+        => service.WithDependency(cache.Resource, cache.AddServiceUser(service.Resource.Name, keyspace));
+
+    /// <summary>
+    /// The dependency's connection string under its name: <paramref name="asServiceCredentials"/> (the service's own
+    /// role or user) where there is one, else the dependency's own.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> WithDependency(this IResourceBuilder<ProjectResource> service,
+        IResourceBuilder<IResourceWithConnectionString> dependency, ReferenceExpression? asServiceCredentials)
+        => asServiceCredentials is not null
+            ? service.WithEnvironment($"ConnectionStrings__{dependency.Resource.Name}", asServiceCredentials).WaitFor(dependency)
+            : service.WithDependency(dependency);
 
     /// <summary>Every database of the list, each a <see cref="WithDatabase"/>.</summary>
     public static IResourceBuilder<ProjectResource> WithDatabases(

@@ -1,4 +1,6 @@
 using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace AspireShop.Hosting.Processes;
 
@@ -45,8 +47,38 @@ public static class RedisProcessBuilderExtensions
                     "set-proc-title no",
                     $"dir {redis.DataDirectory}",
                     $"requirepass {await redis.Password.GetValueAsync(ct)}",
+                    .. await Task.WhenAll(redis.Users.Select(user => AclRuleAsync(user, ct))),
                 ];
                 await PrivateFile.WriteAllLinesAsync(configFile, config, ct);
             });
+    }
+
+    /// <summary>
+    /// Adds a user of the server (password generated, a secret parameter) limited to the keys and channels the
+    /// patterns match, created when the server starts; returns its connection string.
+    /// </summary>
+    public static ReferenceExpression AddUser(
+        this IResourceBuilder<RedisProcessResource> redis, string name, IReadOnlyList<string> keyPatterns, IReadOnlyList<string> channelPatterns)
+    {
+        var password = redis.ApplicationBuilder.AddParameter(
+            $"{redis.Resource.Name}-{name}-password", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+        var user = new RedisProcessUser(name, password.Resource, keyPatterns, channelPatterns);
+        redis.Resource.Users.Add(user);
+        return redis.Resource.ConnectionStringAs(user);
+    }
+
+    /// <summary>
+    /// The user's ACL rule in redis.conf, with its password as the SHA-256 hash Redis accepts in its place, and what every
+    /// StackExchange.Redis connection uses: INFO and the channel on which a primary's change of role is announced.
+    /// </summary>
+    private static async Task<string> AclRuleAsync(RedisProcessUser user, CancellationToken cancellationToken)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes((await user.Password.GetValueAsync(cancellationToken))!)));
+        return string.Join(' ', [
+            $"user {user.Name} on #{hash} resetkeys resetchannels",
+            .. user.KeyPatterns.Select(pattern => $"~{pattern}"),
+            .. user.ChannelPatterns.Select(pattern => $"&{pattern}"),
+            "&__Booksleeve_MasterChanged +@all -@dangerous +info",
+        ]);
     }
 }

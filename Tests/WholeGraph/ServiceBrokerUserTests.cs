@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using AspireShop.Ordering.Messaging;
-using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -19,14 +18,9 @@ public sealed class ServiceBrokerUserTests(ShopGraphFixture graph)
     [InlineData("ordering-worker")]
     public async Task EveryServiceConnectsAsItsOwnUserNeverAsTheAdministrator(string service)
     {
-        var replicas = await graph.App.RunningReplicasAsync(service);
-        Assert.NotEmpty(replicas);
-        var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
-        foreach (var (id, _) in replicas)
+        foreach (var connectionStrings in await graph.App.ReplicaConnectionStringsAsync(service))
         {
-            Assert.True(notifications.TryGetCurrentState(id, out var state));
-            var broker = new Uri(state.Snapshot.EnvironmentVariables.Single(variable => variable.Name == "ConnectionStrings__messaging").Value!);
-            Assert.Equal(service, Uri.UnescapeDataString(broker.UserInfo.Split(':')[0]));
+            Assert.Equal(service, Uri.UnescapeDataString(new Uri(connectionStrings["messaging"]).UserInfo.Split(':')[0]));
         }
     }
 

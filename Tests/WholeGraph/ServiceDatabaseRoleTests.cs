@@ -19,17 +19,11 @@ public sealed class ServiceDatabaseRoleTests(ShopGraphFixture graph)
     [InlineData("ordering-worker", "ordering_worker")]
     public async Task EveryServiceConnectsAsItsOwnRoleNeverAsTheSuperuser(string service, string role)
     {
-        var replicas = await graph.App.RunningReplicasAsync(service);
-        Assert.NotEmpty(replicas);
-        var notifications = graph.App.Services.GetRequiredService<ResourceNotificationService>();
-        foreach (var (id, _) in replicas)
+        foreach (var connectionStrings in await graph.App.ReplicaConnectionStringsAsync(service))
         {
-            Assert.True(notifications.TryGetCurrentState(id, out var state));
-            var databases = state.Snapshot.EnvironmentVariables
-                .Where(variable => variable.Name.StartsWith("ConnectionStrings__", StringComparison.Ordinal) && variable.Value?.Contains("Database=") == true)
-                .ToList();
+            var databases = connectionStrings.Values.Where(value => value.Contains("Database=", StringComparison.Ordinal)).ToList();
             Assert.NotEmpty(databases);
-            Assert.All(databases, variable => Assert.Equal(role, new NpgsqlConnectionStringBuilder(variable.Value).Username));
+            Assert.All(databases, database => Assert.Equal(role, new NpgsqlConnectionStringBuilder(database).Username));
         }
     }
 

@@ -192,6 +192,25 @@ public static class ShopGraph
         return [.. replicas.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (r.Key, r.Value))];
     }
 
+    /// <summary>
+    /// The connection strings each running replica of <paramref name="service"/> was given, by name
+    /// (<c>ConnectionStrings__&lt;name&gt;</c>); at least one replica.
+    /// </summary>
+    public static async Task<IReadOnlyList<IReadOnlyDictionary<string, string>>> ReplicaConnectionStringsAsync(this DistributedApplication app, string service)
+    {
+        const string prefix = "ConnectionStrings__";
+        var replicas = await app.RunningReplicasAsync(service);
+        Assert.NotEmpty(replicas);
+        var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
+        return [.. replicas.Select(replica =>
+        {
+            Assert.True(notifications.TryGetCurrentState(replica.Id, out var state));
+            return (IReadOnlyDictionary<string, string>)state.Snapshot.EnvironmentVariables
+                .Where(variable => variable.Name.StartsWith(prefix, StringComparison.Ordinal) && variable.Value is not null)
+                .ToDictionary(variable => variable.Name[prefix.Length..], variable => variable.Value!);
+        })];
+    }
+
     public static void DeleteDataRoot(string dataRoot)
     {
         if (Directory.Exists(dataRoot))

@@ -1,3 +1,4 @@
+using AspireShop.Contracts;
 using StackExchange.Redis;
 
 namespace Web.Blazor.Cart;
@@ -83,12 +84,12 @@ public sealed class CartStore(IConnectionMultiplexer redis)
     /// </summary>
     /// <returns>True for the first submit to remember it; false when another submit of the form already had.</returns>
     public Task<bool> RememberCheckoutAsync(string buyerId, string checkoutKey, Guid orderId)
-        => RunAsync(db => db.StringSetAsync($"checkout:{buyerId}:{checkoutKey}", orderId.ToString(), TimeSpan.FromDays(1), When.NotExists));
+        => RunAsync(db => db.StringSetAsync($"{CacheKeyspaces.CheckoutPrefix}{buyerId}:{checkoutKey}", orderId.ToString(), TimeSpan.FromDays(1), When.NotExists));
 
     public async Task<Guid?> FindCheckoutAsync(string buyerId, string checkoutKey)
-        => Guid.TryParse((string?)await RunAsync(db => db.StringGetAsync($"checkout:{buyerId}:{checkoutKey}")), out var orderId) ? orderId : null;
+        => Guid.TryParse((string?)await RunAsync(db => db.StringGetAsync($"{CacheKeyspaces.CheckoutPrefix}{buyerId}:{checkoutKey}")), out var orderId) ? orderId : null;
 
-    private static RedisKey Key(string buyerId) => $"cart:{buyerId}";
+    private static RedisKey Key(string buyerId) => $"{CacheKeyspaces.CartPrefix}{buyerId}";
 
     private async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> operation)
     {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml.Linq;
+using AspireShop.Contracts;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 
 namespace Web.Blazor.KeyRing;
@@ -17,7 +18,7 @@ public sealed class KeyRingEncryption
     public const string Setting = "DataProtection:KeyEncryptionKey";
 
     /// <summary>Where the key ring is kept in Redis.</summary>
-    public const string RedisKey = "aspireshop:data-protection-keys";
+    public const string RedisKey = CacheKeyspaces.SiteKeyRing;
     private const int NonceSize = 12;
     private const int TagSize = 16;
     private static readonly byte[] Purpose = Encoding.UTF8.GetBytes("aspireshop-web data-protection key ring");
