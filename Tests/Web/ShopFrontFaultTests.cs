@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Tests.Catalog;
 using Tests.WholeGraph;
@@ -16,8 +15,7 @@ public sealed class ShopFrontFaultTests(FaultGraphFixture graph) : ShopFrontStep
         var secondProduct = (await TestProducts.CreateAsync(Graph.App, stock: 50)).Id;
         var (page, shots) = await NewShopperAsync(nameof(BrowsingWorksWhileRedisIsDownTheCartSaysItIsUnavailableAndComesBackIntact));
         await page.GotoAsync($"/products/{secondProduct}");
-        await page.ClickAsync("text=Add to cart");
-        await page.WaitForURLAsync(new Regex("/cart$"));
+        await AddToCartAsync(page);
 
         await using (await Graph.App.StopAsync("cache"))
         {

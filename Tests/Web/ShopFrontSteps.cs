@@ -50,6 +50,26 @@ public abstract partial class ShopFrontSteps(ShopGraphFixture graph) : IAsyncLif
         await page.FillAsync("#country", "United Kingdom");
     }
 
+    /// <summary>
+    /// Clicks "Add to cart" on the product page shown and waits for the cart. When the site answers otherwise (a
+    /// problem redirect back to the product, a 429, an error page), the failure says which, instead of a navigation
+    /// timeout that says nothing.
+    /// </summary>
+    protected static async Task AddToCartAsync(IPage page)
+    {
+        var post = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("text=Add to cart"),
+            response => response.Request.Method == "POST" && new Uri(response.Url).AbsolutePath == "/cart/add");
+        var location = await post.HeaderValueAsync("location");
+        if (post.Status == 302 && location == "/cart")
+        {
+            await page.WaitForURLAsync(new Regex("/cart$"));
+            return;
+        }
+
+        var body = post.Status is >= 300 and < 400 ? "" : await post.TextAsync();
+        Assert.Fail($"Add to cart was answered {post.Status} (location {location ?? "none"}, retry-after {await post.HeaderValueAsync("retry-after") ?? "none"}): {body[..Math.Min(body.Length, 2_000)]}");
+    }
+
     protected static async Task<int> CartLineCountAsync(IPage page)
     {
         await page.GotoAsync("/cart");

@@ -47,12 +47,10 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : ShopFrontSt
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(first.Name);
         await shots.TakeAsync("product");
 
-        await page.ClickAsync("text=Add to cart");
-        await page.WaitForURLAsync(new Regex("/cart$"));
+        await AddToCartAsync(page);
         await page.GotoAsync($"/products/{secondProduct}");
         await page.FillAsync("#quantity", "2");
-        await page.ClickAsync("text=Add to cart");
-        await page.WaitForURLAsync(new Regex("/cart$"));
+        await AddToCartAsync(page);
         await Assertions.Expect(page.Locator(".cart-line")).ToHaveCountAsync(2);
         await shots.TakeAsync("cart-with-two-products");
 
@@ -101,8 +99,7 @@ public sealed partial class ShopFrontTests(ShopGraphFixture graph) : ShopFrontSt
 
         // The last unit is in the cart, then sells elsewhere before this shopper checks out.
         await page.GotoAsync($"/products/{lastUnitProduct}");
-        await page.ClickAsync("text=Add to cart");
-        await page.WaitForURLAsync(new Regex("/cart$"));
+        await AddToCartAsync(page);
         await SetStockAsync(lastUnitProduct, 0);
         await page.ClickAsync("text=Check out");
         await FillCheckoutAsync(page);
