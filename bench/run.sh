@@ -41,7 +41,8 @@
 # processes that start or end inside the window (PostgreSQL backends, wrk, psql) through the parents that reap them.
 #
 # Settings: WARMUP=30 DURATION=30 THREADS=2 CONNECTIONS=32 ORDER_RATE=40 ORDER_RATES="100 250 500 1000" ORDER_TOPOLOGY=ScaleOut
-# ORDER_MIX=uniform ORDER_PREWARM=60 BACKLOG=5000 SOAK_MINUTES=10
+# ORDER_MIX=uniform ORDER_PREWARM=60 BACKLOG=5000 SOAK_MINUTES=10; GRAPH_ARGS: more AppHost arguments for every graph,
+# e.g. "--Services:ordering-worker:DOTNET_GCgen0size=0x1000000" to try a runtime setting on one service
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -218,7 +219,7 @@ start_graph() {
     --Services:catalog-api:RateLimiting:AnonymousPerSecond=100000000 --Services:catalog-api:RateLimiting:AuthenticatedPerSecond=100000000 \
     --Services:ordering-api:RateLimiting:AnonymousPerSecond=100000000 --Services:ordering-api:RateLimiting:AuthenticatedPerSecond=100000000 \
     --Services:web-blazor:RateLimiting:PerClientPerSecond=100000000 --Services:web-blazor:RateLimiting:NewBuyersPerSecond=100000000 \
-    "$@"
+    ${GRAPH_ARGS:-} "$@"
   api=$(graph_service_url Catalog.Api)
   orders_api=$(graph_service_url Ordering.Api)
   web=$(graph_service_url Web.Blazor)
@@ -503,6 +504,11 @@ orders() {
 
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# What the resident memory is: anonymous (the GC heap, native allocations, stacks), files mapped (the runtime's and
+# the app's assemblies and libraries, shared with every process that maps them) and shared memory (.NET's W^X double
+# mapping of executable memory, /memfd:doublemapper).
+rss_split_mb() { awk '/RssAnon|RssFile|RssShmem/ {parts[$1] = sprintf("%.0f", $2 / 1024)} END {print parts["RssAnon:"] " / " parts["RssFile:"] " / " parts["RssShmem:"]}' "/proc/$1/status" 2>/dev/null; }
+
 soak() {
   local out pids pid name
   out=$(mktemp)
@@ -542,12 +548,12 @@ soak() {
       "(start), halfway, its highest 10-second sample, and at the end. Aim (#26): every service under 200 MB after the soak, and none growing over its last 5 minutes."
     echo "Machine: $(machine)."
     echo
-    echo "| process | pid | RSS at start (MB) | halfway (MB) | peak (MB) | at end (MB) | under 200 MB at end | growth over the second half (MB) |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| process | pid | RSS at start (MB) | halfway (MB) | peak (MB) | at end (MB) | under 200 MB at end | growth over the second half (MB) | at end: anonymous / files mapped / shared memory (MB) |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for pid in $pids; do
       name=$(tr '\0' ' ' <"/proc/$pid/cmdline" | grep -oE '(Catalog.Api|Ordering.Api|Ordering.Worker|Web.Blazor)' | head -1)
       local end; end=$(rss_mb "$pid")
-      echo "| $name | $pid | ${start[$pid]} | ${middle[$pid]:-0} | ${peak[$pid]} | $end | $( (( end < 200 )) && echo yes || echo '**no**') | $(( end - ${middle[$pid]:-0} )) |"
+      echo "| $name | $pid | ${start[$pid]} | ${middle[$pid]:-0} | ${peak[$pid]} | $end | $( (( end < 200 )) && echo yes || echo '**no**') | $(( end - ${middle[$pid]:-0} )) | $(rss_split_mb "$pid") |"
     done
     echo
     echo "During the soak: read mix $(awk '/Requests\/sec/ {printf "%.0f", $2}' /tmp/soak-reads.txt) req/s," \
