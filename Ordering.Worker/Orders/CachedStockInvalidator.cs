@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using AspireShop.Catalog.Stock;
 using Microsoft.Extensions.Caching.Hybrid;
 
@@ -14,7 +15,8 @@ namespace Ordering.Worker.Orders;
 public sealed class CachedStockInvalidator(HybridCache cache, ILogger<CachedStockInvalidator> logger) : BackgroundService
 {
     private readonly Lock _pending = new();
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    // At most one wake-up is pending: a batch that finds one already due adds its products to what it will send.
+    private readonly Channel<bool> _due = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private HashSet<int> _products = [];
     private bool _lists;
 
@@ -27,17 +29,7 @@ public sealed class CachedStockInvalidator(HybridCache cache, ILogger<CachedStoc
             _lists |= listsChanged;
         }
 
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Released by another batch in between: the invalidation is already due.
-            }
-        }
+        _due.Writer.TryWrite(true);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,7 +38,7 @@ public sealed class CachedStockInvalidator(HybridCache cache, ILogger<CachedStoc
         {
             while (true)
             {
-                await _signal.WaitAsync(stoppingToken);
+                await _due.Reader.ReadAsync(stoppingToken);
                 await InvalidatePendingAsync(stoppingToken);
             }
         }
@@ -80,11 +72,5 @@ public sealed class CachedStockInvalidator(HybridCache cache, ILogger<CachedStoc
         {
             logger.LogWarning("Could not invalidate the cached stock of {Count} products ({Problem}); it expires on its own.", products.Count, e.Message);
         }
-    }
-
-    public override void Dispose()
-    {
-        _signal.Dispose();
-        base.Dispose();
     }
 }
