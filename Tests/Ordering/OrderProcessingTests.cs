@@ -54,10 +54,12 @@ public sealed class OrderProcessingTests(ShopGraphFixture graph) : OrderProcessi
         Assert.True(updates >= 2 * orders.Length, $"PostgreSQL counted {updates} updates of ordering.orders for {orders.Length} orders decided and mailed");
         // Not every one: the mail now follows the decision within milliseconds (mail in batches), so the second update
         // of a row can find its page's free space still held by the first's old version, not yet pruned (178 of 200
-        // were HOT in one CI run).
+        // were HOT in one CI run, 155 of 200 with the machine's two cores busy). What the test guards is that neither
+        // update touches an indexed column: an index on a column one of them sets makes that update never HOT, half
+        // of them at most, so more than 60% HOT proves both in place with room for the machine's load.
         var hot = await Eventually.UntilAsync(async () => await OrderShardDatabases.SumAsync(Graph.App, HotUpdates) - hotBefore,
-            count => count >= 0.8 * updates, ProcessingWait);
-        Assert.True(hot >= 0.8 * updates, $"{hot} of {updates} updates of ordering.orders were HOT");
+            count => count > 0.6 * updates, ProcessingWait);
+        Assert.True(hot > 0.6 * updates, $"{hot} of {updates} updates of ordering.orders were HOT");
     }
 
     [Fact]
