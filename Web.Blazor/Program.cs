@@ -19,7 +19,8 @@ builder.AddSiteRateLimiting();
 builder.AddRedisClient("cache");
 
 // Cookies and antiforgery tokens must be readable by every replica: the data-protection keys live in Redis,
-// encrypted under the site's own secret, since the catalog and the worker use the same Redis.
+// encrypted under the site's own secret, since the catalog and the worker use the same Redis (where the AppHost runs
+// it, as users that cannot read the site's keys; a managed Redis may give them all one user).
 builder.Services.AddSingleton(new KeyRingEncryption(builder.Configuration[KeyRingEncryption.Setting]));
 builder.Services.AddDataProtection().SetApplicationName("aspireshop-web");
 builder.Services.AddOptions<KeyManagementOptions>().Configure<IConnectionMultiplexer, KeyRingEncryption>((options, redis, encryption) =>
