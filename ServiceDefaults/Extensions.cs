@@ -30,7 +30,7 @@ public static class Extensions
 
     /// <summary>
     /// Series each metric keeps (OpenTelemetry's cardinality limit, 2,000 by default). OpenTelemetry sets aside room
-    /// for all of them when an instrument first records, once per reader: with about sixty instruments and two readers
+    /// for all of them when an instrument first records, once per reader: with 43-51 instruments and two readers
     /// (the OTLP export, Prometheus' scrape) that was 20 MB of large-object heap in every service, more than its live
     /// objects. The shop's metrics have at most tens of series each (routes by method and status code, shards, queues);
     /// measurements past the limit are still counted, in the metric's overflow series (<c>otel.metric.overflow</c>).
