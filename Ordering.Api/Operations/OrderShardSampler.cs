@@ -1,7 +1,5 @@
-using System.Diagnostics.Metrics;
 using AspireShop.Ordering.Data;
 using AspireShop.Ordering.Sharding;
-using AspireShop.ServiceDefaults;
 using Npgsql;
 
 namespace Ordering.Api.Operations;
@@ -11,51 +9,34 @@ namespace Ordering.Api.Operations;
 /// message's age), the orders stored and the database's size, so skew between shards is visible. Every API replica
 /// reports the same values (alert rules take the max).
 /// </summary>
-public sealed class OrderShardSampler : PeriodicSampler
+public sealed class OrderShardSampler : PerShardSampler<OrderShardSampler.ShardState>
 {
-    private readonly OrderShardMap _shards;
-    private IReadOnlyList<ShardSample> _samples = [];
-
-    private sealed record ShardSample(KeyValuePair<string, object?> Shard, long OutboxPending, double OutboxOldestAgeSeconds, long Orders, long Bytes);
+    public sealed record ShardState(long OutboxPending, double OutboxOldestAgeSeconds, long Orders, long Bytes);
 
     public OrderShardSampler(OrderShardMap shards, OrderingApiMetrics metrics, ILogger<OrderShardSampler> logger)
-        : base(logger)
+        : base(shards, logger)
     {
-        _shards = shards;
-        metrics.Meter.CreateObservableGauge("aspireshop.outbox.pending", () => Per(s => s.OutboxPending), "{message}",
+        metrics.Meter.CreateObservableGauge("aspireshop.outbox.pending", () => PerShard(s => s.OutboxPending), "{message}",
             "Outbox messages not yet published to RabbitMQ (tag shard).");
-        metrics.Meter.CreateObservableGauge("aspireshop.outbox.oldest_pending_age", () => Per(s => s.OutboxOldestAgeSeconds), "s",
+        metrics.Meter.CreateObservableGauge("aspireshop.outbox.oldest_pending_age", () => PerShard(s => s.OutboxOldestAgeSeconds), "s",
             "Age of the oldest outbox message not yet published, 0 when none (tag shard).");
-        metrics.Meter.CreateObservableGauge("aspireshop.orders.stored", () => Per(s => s.Orders), "{order}",
+        metrics.Meter.CreateObservableGauge("aspireshop.orders.stored", () => PerShard(s => s.Orders), "{order}",
             "Orders stored on each order shard, as the planner estimates them (tag shard).");
-        metrics.Meter.CreateObservableGauge("aspireshop.shard.size", () => Per(s => s.Bytes), "By",
+        metrics.Meter.CreateObservableGauge("aspireshop.shard.size", () => PerShard(s => s.Bytes), "By",
             "Size of each order shard's database (tag shard).");
     }
 
-    private IEnumerable<Measurement<T>> Per<T>(Func<ShardSample, T> value) where T : struct
-        => _samples.Select(sample => new Measurement<T>(value(sample), sample.Shard));
-
     protected override string What => "the order shards";
 
-    protected override async Task SampleAsync(CancellationToken cancellationToken)
-    {
-        var samples = new List<ShardSample>();
-        foreach (var shard in _shards.Shards)
-        {
-            // The backlog is counted exactly (the partial index of unsent messages keeps that as small as the backlog);
-            // the orders stored are the planner's estimate, kept by autovacuum, since an exact count would grow with
-            // the shard's whole history (-1 until the table was first analysed: then 0).
-            await using var command = shard.DataSource.CreateCommand($"""
-                SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min("CreatedAt")), 0)::float8,
-                       (SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = '{OrderingDbContext.Tables.Orders}'::regclass),
-                       pg_database_size(current_database())
-                FROM {OrderingDbContext.Tables.Outbox} WHERE "SentAt" IS NULL
-                """);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            samples.Add(new ShardSample(new("shard", shard.Name), reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2), reader.GetInt64(3)));
-        }
+    // The backlog is counted exactly (the partial index of unsent messages keeps that as small as the backlog); the
+    // orders stored are the planner's estimate, kept by autovacuum, since an exact count would grow with the shard's
+    // whole history (-1 until the table was first analysed: then 0).
+    protected override string Query => $"""
+        SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min("CreatedAt")), 0)::float8,
+               (SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = '{OrderingDbContext.Tables.Orders}'::regclass),
+               pg_database_size(current_database())
+        FROM {OrderingDbContext.Tables.Outbox} WHERE "SentAt" IS NULL
+        """;
 
-        _samples = samples;
-    }
+    protected override ShardState Read(NpgsqlDataReader row) => new(row.GetInt64(0), row.GetDouble(1), row.GetInt64(2), row.GetInt64(3));
 }
