@@ -1,6 +1,5 @@
 using Catalog.Api.Catalog.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Tests.Ordering;
 
